@@ -1,0 +1,40 @@
+//! Storage backends: the [`Backend`] trait and its two kinds.
+//!
+//! - [`s3::S3Backend`]: an S3-compatible server over pooled keep-alive
+//!   connections, requests re-signed with the backend's credentials.
+//! - [`file::FileBackend`]: a local directory (the embedded default).
+//!
+//! Both pass the same test suite (`tests/backend_suite.rs`). A core holds its
+//! backends in a [`BackendSet`] indexed like the snapshot's backend list.
+
+pub mod body;
+pub mod error;
+pub mod file;
+pub mod object;
+pub mod pool;
+pub mod s3;
+pub mod set;
+pub mod wire;
+
+pub use body::{BodySource, ObjectBody, SliceSource};
+pub use error::BackendError;
+pub use object::{ByteRange, GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutRequest};
+pub use set::{AnyBackend, BackendSet};
+
+/// What sluice needs from a place that stores objects. Buckets here are
+/// physical bucket names. monoio futures are not `Send`; neither are these.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// Creates the bucket; succeeds if it already exists.
+    async fn create_bucket(&self, bucket: &str) -> Result<(), BackendError>;
+    /// Deletes the (empty) bucket; succeeds if it does not exist.
+    async fn delete_bucket(&self, bucket: &str) -> Result<(), BackendError>;
+    /// Whether the bucket holds no object.
+    async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, BackendError>;
+    /// Stores an object from a verified body.
+    async fn put_object<B: BodySource>(&self, req: &PutRequest<'_>, body: &mut B) -> Result<PutOutcome, BackendError>;
+    /// Reads an object (or its head).
+    async fn get_object(&self, req: &GetRequest<'_>) -> Result<ObjectResponse, BackendError>;
+    /// Deletes an object; succeeds if it does not exist.
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackendError>;
+}

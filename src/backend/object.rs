@@ -1,0 +1,173 @@
+//! The backend-neutral shapes of object requests and responses.
+//!
+//! Headers travel as raw `Name: value` lines so that a backend's answer can be
+//! forwarded to the client with one copy and no per-header allocation.
+
+use super::body::ObjectBody;
+
+/// Request headers a PUT stores with the object (and S3 returns on GET/HEAD).
+pub const STORED_HEADERS: &[&str] =
+    &["content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+
+/// Whether a request header is stored with the object.
+pub fn is_stored_header(name: &str) -> bool {
+    STORED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_user_metadata(name)
+}
+
+/// Whether `name` is an `x-amz-meta-*` header.
+pub fn is_user_metadata(name: &str) -> bool {
+    name.len() > 11 && name[..11].eq_ignore_ascii_case("x-amz-meta-")
+}
+
+/// Response headers forwarded from a backend's GET/HEAD answer to the client.
+/// Everything else (server names, backend request ids, storage classes) is dropped.
+pub fn is_forwarded_response_header(name: &str) -> bool {
+    is_stored_header(name)
+        || ["etag", "last-modified", "content-range", "accept-ranges"].iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// A PutObject as a backend sees it.
+#[derive(Debug)]
+pub struct PutRequest<'a> {
+    /// Physical bucket name.
+    pub bucket: &'a str,
+    pub key: &'a str,
+    /// Exact body length.
+    pub content_length: u64,
+    /// Stored headers (see [`is_stored_header`]) as sent by the client.
+    pub headers: &'a [(&'a str, &'a [u8])],
+    /// The body's sha256 (hex) when the client signed it; forwarded so that an
+    /// S3 backend checks it too.
+    pub payload_sha256: Option<&'a str>,
+}
+
+/// What a successful PUT returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// The quoted ETag.
+    pub etag: String,
+}
+
+/// A GetObject or HeadObject as a backend sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct GetRequest<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    /// A validated single range.
+    pub range: Option<ByteRange>,
+    /// HEAD: no body.
+    pub head_only: bool,
+}
+
+/// A single byte range as a client asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=first-last` (inclusive) or `bytes=first-` (last = None).
+    From { first: u64, last: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Parses a `Range` header. Returns `Ok(None)` for a header that must be
+    /// ignored (not `bytes=`, several ranges, bad syntax), as AWS does.
+    pub fn parse(value: &str) -> Option<ByteRange> {
+        let spec = value.trim().strip_prefix("bytes=")?;
+        if spec.contains(',') {
+            return None;
+        }
+        let (a, b) = spec.trim().split_once('-')?;
+        let num = |s: &str| -> Option<u64> {
+            if s.is_empty() || s.len() > 19 || !s.bytes().all(|c| c.is_ascii_digit()) {
+                None
+            } else {
+                s.parse().ok()
+            }
+        };
+        match (a.trim(), b.trim()) {
+            ("", n) => num(n).map(ByteRange::Suffix),
+            (f, "") => num(f).map(|first| ByteRange::From { first, last: None }),
+            (f, l) => {
+                let (first, last) = (num(f)?, num(l)?);
+                (first <= last).then_some(ByteRange::From { first, last: Some(last) })
+            }
+        }
+    }
+
+    /// The inclusive byte span within an object of `size` bytes, or None when
+    /// the range is not satisfiable (416 InvalidRange).
+    pub fn resolve(self, size: u64) -> Option<(u64, u64)> {
+        match self {
+            ByteRange::From { first, .. } if first >= size => None,
+            ByteRange::From { first, last } => Some((first, last.map_or(size - 1, |l| l.min(size - 1)))),
+            ByteRange::Suffix(0) => None,
+            ByteRange::Suffix(_) if size == 0 => None,
+            ByteRange::Suffix(n) => Some((size.saturating_sub(n), size - 1)),
+        }
+    }
+
+    /// Appends the header value form (`bytes=...`).
+    pub fn write_header_value(self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = match self {
+            ByteRange::From { first, last: Some(l) } => write!(out, "bytes={first}-{l}"),
+            ByteRange::From { first, last: None } => write!(out, "bytes={first}-"),
+            ByteRange::Suffix(n) => write!(out, "bytes=-{n}"),
+        };
+    }
+}
+
+/// The head of an object response.
+#[derive(Debug, Default, Clone)]
+pub struct ObjectHead {
+    /// 200, or 206 for a range.
+    pub status: u16,
+    /// Length of the body of this response.
+    pub content_length: u64,
+    /// The quoted ETag.
+    pub etag: Option<String>,
+    /// Unix seconds.
+    pub last_modified: Option<i64>,
+    /// Forwardable `Name: value\r\n` lines (content-type, etag, last-modified,
+    /// content-range, accept-ranges, stored headers, user metadata).
+    pub header_lines: Vec<u8>,
+}
+
+/// A GET/HEAD answer: the head, then the body to stream.
+pub struct ObjectResponse {
+    pub head: ObjectHead,
+    pub body: ObjectBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(ByteRange::parse("bytes=0-99"), Some(ByteRange::From { first: 0, last: Some(99) }));
+        assert_eq!(ByteRange::parse("bytes=5-"), Some(ByteRange::From { first: 5, last: None }));
+        assert_eq!(ByteRange::parse("bytes=-10"), Some(ByteRange::Suffix(10)));
+        assert_eq!(ByteRange::parse("bytes=9-3"), None);
+        assert_eq!(ByteRange::parse("bytes=0-1,5-6"), None);
+        assert_eq!(ByteRange::parse("items=0-1"), None);
+        assert_eq!(ByteRange::parse("bytes=a-b"), None);
+        let r = ByteRange::parse("bytes=0-99").unwrap();
+        assert_eq!(r.resolve(50), Some((0, 49)));
+        assert_eq!(r.resolve(0), None);
+        assert_eq!(ByteRange::Suffix(10).resolve(4), Some((0, 3)));
+        assert_eq!(ByteRange::Suffix(10).resolve(0), None);
+        assert_eq!(ByteRange::From { first: 50, last: None }.resolve(50), None);
+    }
+
+    #[test]
+    fn header_classes() {
+        assert!(is_stored_header("Content-Type"));
+        assert!(is_stored_header("X-Amz-Meta-Color"));
+        assert!(!is_stored_header("x-amz-meta-"));
+        assert!(!is_stored_header("Authorization"));
+        assert!(is_forwarded_response_header("ETag"));
+        assert!(!is_forwarded_response_header("Server"));
+        assert!(!is_forwarded_response_header("x-amz-request-id"));
+    }
+}

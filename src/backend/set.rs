@@ -1,0 +1,121 @@
+//! A core's backends: one [`AnyBackend`] per snapshot backend, rebuilt when the
+//! snapshot changes, with connection pools kept across rebuilds.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::body::BodySource;
+use super::error::BackendError;
+use super::file::FileBackend;
+use super::object::{GetRequest, ObjectResponse, PutOutcome, PutRequest};
+use super::pool::ConnPool;
+use super::s3::{S3Backend, S3Io, S3Target};
+use super::Backend;
+use crate::config::Endpoint;
+use crate::meta::Snapshot;
+
+/// Either backend kind (static dispatch: no boxing, futures stay on the core).
+pub enum AnyBackend {
+    S3(S3Backend),
+    File(FileBackend),
+}
+
+impl Backend for AnyBackend {
+    async fn create_bucket(&self, bucket: &str) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.create_bucket(bucket).await,
+            AnyBackend::File(b) => b.create_bucket(bucket).await,
+        }
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.delete_bucket(bucket).await,
+            AnyBackend::File(b) => b.delete_bucket(bucket).await,
+        }
+    }
+
+    async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.bucket_is_empty(bucket).await,
+            AnyBackend::File(b) => b.bucket_is_empty(bucket).await,
+        }
+    }
+
+    async fn put_object<B: BodySource>(&self, req: &PutRequest<'_>, body: &mut B) -> Result<PutOutcome, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.put_object(req, body).await,
+            AnyBackend::File(b) => b.put_object(req, body).await,
+        }
+    }
+
+    async fn get_object(&self, req: &GetRequest<'_>) -> Result<ObjectResponse, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.get_object(req).await,
+            AnyBackend::File(b) => b.get_object(req).await,
+        }
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.delete_object(bucket, key).await,
+            AnyBackend::File(b) => b.delete_object(bucket, key).await,
+        }
+    }
+}
+
+/// The backends of one snapshot generation, as one core sees them.
+pub struct BackendSet {
+    pub generation: u64,
+    backends: Vec<Rc<AnyBackend>>,
+    /// Pools by backend id and address, reused across rebuilds.
+    pools: HashMap<String, Rc<ConnPool>>,
+    io: Rc<S3Io>,
+}
+
+impl BackendSet {
+    pub fn new(io: Rc<S3Io>) -> Self {
+        BackendSet { generation: 0, backends: Vec::new(), pools: HashMap::new(), io }
+    }
+
+    /// Rebuilds the set if `snap` is newer than what it was built from.
+    pub fn refresh(&mut self, snap: &Snapshot) {
+        if self.generation == snap.generation {
+            return;
+        }
+        let mut pools = HashMap::with_capacity(snap.backends.len());
+        self.backends = snap
+            .backends
+            .iter()
+            .map(|b| {
+                Rc::new(match &b.endpoint {
+                    Endpoint::File { root } => AnyBackend::File(FileBackend::new(root.clone())),
+                    Endpoint::Http { .. } => {
+                        let pool_key = format!("{}|{:?}", b.id, b.addr);
+                        let pool = self
+                            .pools
+                            .remove(&pool_key)
+                            .unwrap_or_else(|| Rc::new(ConnPool::new(b.addr)));
+                        pools.insert(pool_key, pool.clone());
+                        let target = S3Target {
+                            id: b.id.clone(),
+                            host_header: b.host_header.clone(),
+                            access_key: b.access_key.clone(),
+                            secret: b.secret_key.clone(),
+                            signing_region: b.signing_region.clone(),
+                            key_version: snap.generation,
+                        };
+                        AnyBackend::S3(S3Backend::new(target, pool, self.io.clone()))
+                    }
+                })
+            })
+            .collect();
+        self.pools = pools;
+        self.generation = snap.generation;
+    }
+
+    /// The backend at snapshot index `index`.
+    pub fn get(&self, index: u16) -> Option<Rc<AnyBackend>> {
+        self.backends.get(usize::from(index)).cloned()
+    }
+}

@@ -1,0 +1,13 @@
+//! HTTP/1.1, parsed by hand on `httparse`: request heads, body framing,
+//! response writing and the per-connection loop.
+
+pub mod chunked;
+pub mod conn;
+pub mod date;
+pub mod head;
+pub mod limits;
+pub mod response;
+
+pub use head::{BodyFraming, HeadError, HeadStatus, Method, RequestHead, parse_head};
+pub use conn::{BodyError, ConnLimits, Exchange, Handler, serve_connection};
+pub use response::ResponseHead;

@@ -1,0 +1,77 @@
+//! The records the metadata store keeps, one LMDB database per kind, JSON-encoded.
+//!
+//! # Security
+//! Secrets are [`Secret`]s: they never print. They are stored as they are given
+//! for now; encryption at rest with an AEAD arrives with the admin work (issue 5).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Endpoint;
+use crate::secret::Secret;
+
+/// A storage backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendRecord {
+    pub id: String,
+    pub endpoint: Endpoint,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: Secret,
+    pub weight: f64,
+    pub signing_region: String,
+}
+
+/// A tenant: the owner of keys and buckets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TenantRecord {
+    pub name: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// An access key of a tenant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub access_key: String,
+    pub tenant: String,
+    pub secret_key: Secret,
+    pub enabled: bool,
+    pub created: i64,
+}
+
+/// A bucket and its placement policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BucketRecord {
+    pub name: String,
+    pub tenant: String,
+    /// Random 128-bit id, hex; hashed by placement together with the object key.
+    pub id: String,
+    /// Regions allowed to hold the objects; empty = any backend.
+    pub residency: Vec<String>,
+    pub replicas: u8,
+    pub created: i64,
+}
+
+impl BucketRecord {
+    /// The id as a number (records written by sluice always parse).
+    pub fn id_u128(&self) -> u128 {
+        u128::from_str_radix(&self.id, 16).unwrap_or(0)
+    }
+}
+
+/// A fresh random bucket id.
+pub fn new_bucket_id() -> String {
+    let mut b = [0u8; 16];
+    // getrandom only fails when the OS has no entropy source at all.
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    format!("{:032x}", u128::from_be_bytes(b))
+}
+
+/// Everything in the store, read in one transaction.
+#[derive(Debug, Default, Clone)]
+pub struct MetaContents {
+    pub backends: Vec<BackendRecord>,
+    pub tenants: Vec<TenantRecord>,
+    pub keys: Vec<KeyRecord>,
+    pub buckets: Vec<BucketRecord>,
+}

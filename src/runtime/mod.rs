@@ -1,0 +1,8 @@
+//! Worker threads: one monoio runtime per core, each with its own SO_REUSEPORT
+//! listener, plus shutdown handling.
+
+pub mod core;
+pub mod shutdown;
+pub mod worker;
+
+pub use worker::Driver;

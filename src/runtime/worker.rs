@@ -1,0 +1,164 @@
+//! Worker threads: one monoio runtime per core, pinned, with its own
+//! SO_REUSEPORT listener; the kernel spreads connections across them.
+//!
+//! The driver is io_uring where the kernel allows it and epoll otherwise;
+//! `SLUICE_DRIVER=uring|epoll` forces one. On shutdown a worker stops
+//! accepting, closes idle connections and waits for in-flight requests up to
+//! `server.shutdown_grace_secs`.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use monoio::net::{ListenerOpts, TcpListener};
+use monoio::time::TimeDriver;
+use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
+
+use super::core::CoreCtx;
+use crate::http::{ConnLimits, serve_connection};
+use crate::s3::service::S3Service;
+use crate::server::Shared;
+
+/// How often the accept loop looks at the shutdown flag.
+const ACCEPT_POLL: Duration = Duration::from_millis(100);
+/// How often a draining worker checks whether its connections are done.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+/// Pause after a failed accept (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// io_uring submission queue entries per worker.
+const URING_ENTRIES: u32 = 1024;
+/// Listen backlog per worker socket.
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// Which I/O driver the workers use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    Uring,
+    Epoll,
+}
+
+impl Driver {
+    /// `SLUICE_DRIVER` (uring, epoll, or auto/unset: io_uring when available).
+    pub fn from_env() -> anyhow::Result<Driver> {
+        let uring_ok = monoio::utils::detect_uring();
+        match std::env::var("SLUICE_DRIVER").unwrap_or_default().as_str() {
+            "" | "auto" => Ok(if uring_ok { Driver::Uring } else { Driver::Epoll }),
+            "uring" | "io_uring" if uring_ok => Ok(Driver::Uring),
+            "uring" | "io_uring" => bail!("SLUICE_DRIVER=uring, but io_uring is not available on this system"),
+            "epoll" | "legacy" => Ok(Driver::Epoll),
+            other => bail!("SLUICE_DRIVER: expected uring, epoll or auto, got {other:?}"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Uring => "io_uring",
+            Driver::Epoll => "epoll",
+        }
+    }
+}
+
+/// What one worker thread needs to start.
+pub struct WorkerSpec {
+    pub id: usize,
+    pub listen: SocketAddr,
+    pub core: Option<core_affinity::CoreId>,
+    pub pool: monoio::blocking::DefaultThreadPool,
+    /// Receives the bound address, or why binding failed.
+    pub ready: Sender<Result<SocketAddr, String>>,
+}
+
+type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;
+
+fn build_runtime(driver: Driver, pool: monoio::blocking::DefaultThreadPool) -> std::io::Result<Runtime> {
+    Ok(match driver {
+        Driver::Uring => RuntimeBuilder::<IoUringDriver>::new()
+            .with_entries(URING_ENTRIES)
+            .enable_timer()
+            .attach_thread_pool(Box::new(pool))
+            .build()?
+            .into(),
+        Driver::Epoll => RuntimeBuilder::<LegacyDriver>::new()
+            .with_entries(URING_ENTRIES)
+            .enable_timer()
+            .attach_thread_pool(Box::new(pool))
+            .build()?
+            .into(),
+    })
+}
+
+/// The body of a worker thread.
+pub fn run(spec: WorkerSpec, shared: Arc<Shared>) {
+    if let Some(core) = spec.core
+        && !core_affinity::set_for_current(core)
+    {
+        tracing::warn!(worker = spec.id, "could not pin the worker to a core");
+    }
+    let mut rt = match build_runtime(shared.driver, spec.pool.clone()) {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = spec.ready.send(Err(format!("building the {} runtime: {e}", shared.driver.name())));
+            return;
+        }
+    };
+    rt.block_on(worker_loop(spec, shared));
+}
+
+async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
+    let opts = ListenerOpts::new().reuse_port(true).reuse_addr(true).backlog(LISTEN_BACKLOG);
+    let listener = match TcpListener::bind_with_config(spec.listen, &opts) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = spec.ready.send(Err(format!("binding {}: {e}", spec.listen)));
+            return;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(spec.listen);
+    let core = CoreCtx::new(spec.id, shared.clone());
+    let service = Rc::new(S3Service::new(core.clone()));
+    let cfg = &shared.config.server;
+    let limits =
+        ConnLimits { head_timeout: cfg.head_timeout, idle_timeout: cfg.idle_timeout, io_timeout: cfg.io_timeout };
+    shared.workers_running.fetch_add(1, Ordering::AcqRel);
+    tracing::info!(worker = spec.id, driver = shared.driver.name(), "worker started");
+    let _ = spec.ready.send(Ok(bound));
+    if spec.id == 0 {
+        monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
+    }
+
+    while !shared.is_stopping() {
+        match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {
+            Ok(Ok((stream, _peer))) => {
+                let core = core.clone();
+                let service = service.clone();
+                monoio::spawn(async move {
+                    core.connections.set(core.connections.get() + 1);
+                    core.metrics.connection_opened();
+                    serve_connection(stream, &*service, &limits, &core.shutdown).await;
+                    core.metrics.connection_closed();
+                    core.connections.set(core.connections.get() - 1);
+                });
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(worker = spec.id, error = %e, "accept failed");
+                monoio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+            Err(_) => {}
+        }
+    }
+
+    // Stop accepting, close idle connections, let in-flight requests finish.
+    drop(listener);
+    core.shutdown.trigger();
+    let deadline = Instant::now() + shared.config.server.shutdown_grace;
+    while core.connections.get() > 0 && Instant::now() < deadline {
+        monoio::time::sleep(DRAIN_POLL).await;
+    }
+    let left = core.connections.get();
+    shared.workers_running.fetch_sub(1, Ordering::AcqRel);
+    tracing::info!(worker = spec.id, unfinished_connections = left, "worker stopped");
+}

@@ -1,0 +1,287 @@
+//! Object operations: PutObject, GetObject (with Range), HeadObject, DeleteObject.
+//!
+//! Writes go to the key's primary backend. Reads go to the primary and fail
+//! over, in placement order, to the next replica when a backend is
+//! unreachable or answers 5xx. Preconditions and response overrides are
+//! applied by sluice itself. Spec: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>.
+//!
+//! # Invariants
+//! - A PUT body is verified (signed sha256, Content-MD5, x-amz-checksum-*)
+//!   before its last byte reaches the backend (see `client_body`).
+//! - Memory per request is bounded: bodies stream through `BODY_CHUNK` buffers.
+
+use smallvec::SmallVec;
+
+use crate::backend::{Backend, BackendError, ByteRange, GetRequest, ObjectResponse, PutRequest};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::limits::{BODY_CHUNK, MAX_OBJECT_SIZE, MAX_USER_METADATA_BYTES};
+use crate::http::{BodyFraming, Exchange, Method, ResponseHead};
+use crate::meta::{BucketInfo, BucketState};
+use crate::placement;
+use crate::s3::client_body::ClientBody;
+use crate::s3::conditional::check_read;
+use crate::s3::integrity::Integrity;
+use crate::s3::names::key_too_long;
+use crate::s3::respond::{self, client_write};
+use crate::s3::route::query_value;
+use crate::s3::service::Ctx;
+use crate::sigv4::PayloadHash;
+
+/// Most headers a PUT stores (stored headers + user metadata).
+const MAX_STORED_HEADERS: usize = 32;
+/// `response-*` query parameters of GetObject and the headers they replace.
+const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
+    ("response-cache-control", "Cache-Control"),
+    ("response-content-disposition", "Content-Disposition"),
+    ("response-content-encoding", "Content-Encoding"),
+    ("response-content-language", "Content-Language"),
+    ("response-content-type", "Content-Type"),
+    ("response-expires", "Expires"),
+];
+/// Content-Type of objects stored without one, as in AWS.
+const DEFAULT_CONTENT_TYPE: &[u8] = b"binary/octet-stream";
+
+/// Counts a write as in flight on its bucket for as long as it lives, so that
+/// DeleteBucket can wait for writes to finish.
+pub struct WriteGuard<'a>(&'a BucketState);
+
+impl<'a> WriteGuard<'a> {
+    /// Registers a write, unless the bucket is being deleted.
+    pub fn enter(state: &'a BucketState) -> Result<Self, S3Error> {
+        use std::sync::atomic::Ordering::SeqCst;
+        state.inflight_writes.fetch_add(1, SeqCst);
+        let guard = WriteGuard(state);
+        if state.deleting.load(SeqCst) {
+            return Err(S3Error::with_message(S3ErrorCode::OperationAborted, "The bucket is being deleted."));
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.0.inflight_writes.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn check_key(key: &str) -> Result<(), S3Error> {
+    if key_too_long(key) { Err(S3Error::new(S3ErrorCode::KeyTooLongError)) } else { Ok(()) }
+}
+
+/// The replica list of `key`, primary first.
+fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S3Error> {
+    placement::place(bucket.id, key.as_bytes(), &bucket.candidates, usize::from(bucket.replicas)).map_err(|e| {
+        tracing::error!(bucket = %bucket.name, error = %e, "bucket policy cannot be placed");
+        S3Error::with_message(S3ErrorCode::ServiceUnavailable, "The bucket's placement policy cannot be met.")
+    })
+}
+
+/// Logs and counts a backend failure that is a fault (not a normal answer).
+fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
+    if err.is_fault() {
+        let id = ctx.snap.backends.get(usize::from(index)).map_or("?", |b| b.id.as_str());
+        tracing::warn!(backend = id, error = ?err, request_id = ctx.request_id, "backend request failed");
+        ctx.core.metrics.backend_error(id);
+    }
+}
+
+/// Refuses request headers that ask for features sluice does not implement.
+fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
+    let not_impl = |what: &str| Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{what} is not implemented by sluice.")));
+    for h in ctx.head.headers {
+        let name = h.name.to_ascii_lowercase();
+        let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+        match name.as_str() {
+            "x-amz-copy-source" => return not_impl("CopyObject"),
+            "x-amz-tagging" => return not_impl("Object tagging"),
+            "x-amz-website-redirect-location" => return not_impl("Website redirects"),
+            "x-amz-acl" if !value.eq_ignore_ascii_case("private") => return not_impl("Canned ACLs other than private"),
+            "x-amz-storage-class" if !value.eq_ignore_ascii_case("STANDARD") => {
+                return not_impl("Storage classes other than STANDARD");
+            }
+            "if-match" | "if-none-match" => return not_impl("Conditional writes"),
+            "x-amz-decoded-content-length" | "x-amz-trailer" => return not_impl("aws-chunked uploads"),
+            "content-encoding" if value.to_ascii_lowercase().contains("aws-chunked") => {
+                return not_impl("aws-chunked uploads");
+            }
+            n if n.starts_with("x-amz-server-side-encryption") => return not_impl("Server-side encryption"),
+            n if n.starts_with("x-amz-object-lock") => return not_impl("Object lock"),
+            n if n.starts_with("x-amz-grant-") => return not_impl("ACL grants"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub async fn put_object(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str, key: &str) -> Result<u16, S3Error> {
+    let b = ctx.owned_bucket(bucket)?;
+    check_key(key)?;
+    let signed_sha256 = match ctx.payload {
+        PayloadHash::Sha256(h) => Some(h),
+        PayloadHash::Unsigned => None,
+        _ => {
+            return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "aws-chunked uploads are not implemented yet."));
+        }
+    };
+    refuse_unsupported_put_headers(ctx)?;
+    let len = match ctx.head.framing {
+        BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => n,
+        _ => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+    };
+    if len > MAX_OBJECT_SIZE {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let mut stored: SmallVec<[(&str, &[u8]); MAX_STORED_HEADERS]> = SmallVec::new();
+    let mut meta_bytes = 0;
+    for h in ctx.head.headers {
+        if crate::backend::object::is_stored_header(h.name) {
+            if crate::backend::object::is_user_metadata(h.name) {
+                meta_bytes += h.name.len() - "x-amz-meta-".len() + h.value.len();
+            }
+            stored.push((h.name, h.value));
+        }
+    }
+    if meta_bytes > MAX_USER_METADATA_BYTES || stored.len() > MAX_STORED_HEADERS {
+        return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
+    }
+    let integrity = Integrity::from_request(ctx.head, signed_sha256)?;
+    let primary = replicas(b, key)?[0];
+    let _guard = WriteGuard::enter(&b.state)?;
+    let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
+    let sha_hex = signed_sha256.map(hex::encode);
+    let put = PutRequest {
+        bucket: &b.physical,
+        key,
+        content_length: len,
+        headers: &stored,
+        payload_sha256: sha_hex.as_deref(),
+    };
+    let mut body = ClientBody::new(ex, integrity);
+    let outcome = backend.put_object(&put, &mut body).await.map_err(|e| {
+        note_backend_error(ctx, primary, &e);
+        S3Error::from(e)
+    })?;
+    let mut lines = Vec::with_capacity(64);
+    push_line(&mut lines, "ETag", outcome.etag.as_bytes());
+    respond::send(ex, 200, ctx.request_id, &lines, None, &[]).await
+}
+
+pub async fn get_object(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str, key: &str) -> Result<u16, S3Error> {
+    let b = ctx.owned_bucket(bucket)?;
+    check_key(key)?;
+    let head_only = ctx.head.method == Method::Head;
+    let overrides = response_overrides(ctx.head.query)?;
+    let range = ctx.head.header_str("range").and_then(ByteRange::parse);
+    let req = GetRequest { bucket: &b.physical, key, range, head_only };
+    let ObjectResponse { head, mut body } = read_with_failover(ctx, b, key, &req).await?;
+    check_read(ctx.head, head.etag.as_deref(), head.last_modified)?;
+
+    let mut out = Vec::with_capacity(512 + head.header_lines.len());
+    let mut h = ResponseHead::start(&mut out, head.status, ctx.request_id);
+    h.header_u64("Content-Length", head.content_length);
+    let mut has_type = false;
+    for line in head.header_lines.split_inclusive(|&c| c == b'\n') {
+        let name = line.split(|&c| c == b':').next().unwrap_or_default();
+        if overrides.iter().any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        has_type |= name.eq_ignore_ascii_case(b"content-type");
+        h.raw_lines(line);
+    }
+    for (name, value) in &overrides {
+        has_type |= name.eq_ignore_ascii_case("content-type");
+        h.header(name, value.as_bytes());
+    }
+    if !has_type {
+        h.header("Content-Type", DEFAULT_CONTENT_TYPE);
+    }
+    h.finish(ex.keep_alive());
+    let mut buf = client_write(ex, out).await?;
+    if head_only {
+        return Ok(head.status);
+    }
+    // Stream the body: backend -> client, one bounded buffer.
+    buf.clear();
+    buf.reserve(BODY_CHUNK);
+    let mut sent: u64 = 0;
+    loop {
+        let (res, b) = body.read(buf).await;
+        let n = res.map_err(S3Error::from)?;
+        if n == 0 {
+            break;
+        }
+        sent += n as u64;
+        buf = client_write(ex, b).await?;
+    }
+    if sent != head.content_length {
+        return Err(S3Error::with_message(S3ErrorCode::InternalError, "object body ended early"));
+    }
+    Ok(head.status)
+}
+
+/// Reads from the primary, then the next replicas in order, while backends are
+/// unreachable or answer 5xx.
+async fn read_with_failover(
+    ctx: &Ctx<'_, '_>,
+    b: &BucketInfo,
+    key: &str,
+    req: &GetRequest<'_>,
+) -> Result<ObjectResponse, S3Error> {
+    let mut last = BackendError::Unreachable;
+    for index in replicas(b, key)? {
+        let Some(backend) = ctx.core.backend(ctx.snap, index) else { continue };
+        match backend.get_object(req).await {
+            Ok(resp) => return Ok(resp),
+            Err(e) if e.is_failover() => {
+                note_backend_error(ctx, index, &e);
+                last = e;
+            }
+            Err(e) => {
+                note_backend_error(ctx, index, &e);
+                return Err(e.into());
+            }
+        }
+    }
+    Err(last.into())
+}
+
+pub async fn delete_object(
+    ctx: &Ctx<'_, '_>,
+    ex: &mut Exchange<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<u16, S3Error> {
+    let b = ctx.owned_bucket(bucket)?;
+    check_key(key)?;
+    let primary = replicas(b, key)?[0];
+    let _guard = WriteGuard::enter(&b.state)?;
+    let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
+    backend.delete_object(&b.physical, key).await.map_err(|e| {
+        note_backend_error(ctx, primary, &e);
+        S3Error::from(e)
+    })?;
+    respond::send(ex, 204, ctx.request_id, &[], None, &[]).await
+}
+
+/// The `response-*` overrides of a GetObject query, decoded.
+fn response_overrides(query: &str) -> Result<SmallVec<[(&'static str, String); 2]>, S3Error> {
+    let mut out = SmallVec::new();
+    for (param, header) in RESPONSE_OVERRIDES {
+        if let Some(raw) = query_value(query, param) {
+            let value = crate::s3::route::decode(raw).ok_or(S3ErrorCode::InvalidArgument)?;
+            if value.bytes().any(|c| c == b'\r' || c == b'\n') {
+                return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid {param}.")));
+            }
+            out.push((header, value.into_owned()));
+        }
+    }
+    Ok(out)
+}
+
+fn push_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}

@@ -1,0 +1,186 @@
+//! The request handler of a worker core: authenticate, route, authorize,
+//! dispatch to an operation, answer errors, count metrics.
+//!
+//! # Security
+//! - Every S3 request is authenticated with SigV4 before routing decides
+//!   anything about buckets; there is no anonymous access.
+//! - A key only reaches buckets of its own tenant: another tenant's bucket
+//!   answers AccessDenied (bucket names are global, as in AWS).
+
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::error::{S3Error, S3ErrorCode};
+use crate::http::{Exchange, Handler, Method, RequestHead};
+use crate::meta::{BucketInfo, Snapshot};
+use crate::runtime::core::CoreCtx;
+use crate::s3::route::{Operation, Route, route};
+use crate::s3::{bucket_ops, object_ops, respond};
+use crate::sigv4::{self, AuthInput, PayloadHash, VerifyCtx};
+
+/// Everything an operation needs about its request.
+pub struct Ctx<'r, 'h> {
+    pub core: &'r CoreCtx,
+    pub head: &'r RequestHead<'h>,
+    pub request_id: &'r str,
+    pub snap: &'r Snapshot,
+    /// The tenant of the key that signed the request.
+    pub tenant: &'r str,
+    /// What the signature says about the body.
+    pub payload: PayloadHash,
+}
+
+impl Ctx<'_, '_> {
+    /// The bucket `name` if the caller's tenant owns it.
+    pub fn owned_bucket(&self, name: &str) -> Result<&Arc<BucketInfo>, S3Error> {
+        match self.snap.bucket(name) {
+            None => Err(S3Error::new(S3ErrorCode::NoSuchBucket)),
+            Some(b) if b.tenant != self.tenant => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+            Some(b) => Ok(b),
+        }
+    }
+}
+
+/// The S3 service of one core.
+pub struct S3Service {
+    core: Rc<CoreCtx>,
+}
+
+impl S3Service {
+    pub fn new(core: Rc<CoreCtx>) -> Self {
+        S3Service { core }
+    }
+
+    /// Verifies the signature; returns the key's tenant and the payload mode.
+    fn authenticate(&self, head: &RequestHead<'_>, snap: &Snapshot) -> Result<(String, PayloadHash), S3Error> {
+        let input = AuthInput::from_head(head);
+        let auth = sigv4::detect(&input)?;
+        let Some(access_key) = auth.access_key() else {
+            return Err(S3Error::with_message(S3ErrorCode::AccessDenied, "Anonymous access is not allowed."));
+        };
+        let key = snap.keys.get(access_key).filter(|k| k.enabled).ok_or(S3ErrorCode::InvalidAccessKeyId)?;
+        let ctx = VerifyCtx { region: &self.core.shared.config.server.region, now: crate::time::now_unix() };
+        let mut sig = self.core.sigv4.borrow_mut();
+        let (scratch, cache) = &mut *sig;
+        let verified = sigv4::verify(&input, &auth, &key.secret, snap.generation, &ctx, scratch, cache)?;
+        Ok((key.tenant.clone(), verified.payload))
+    }
+
+    async fn serve(
+        &self,
+        head: &RequestHead<'_>,
+        ex: &mut Exchange<'_>,
+        request_id: &str,
+    ) -> (Operation, Result<u16, S3Error>) {
+        let domain = self.core.shared.config.server.domain.as_deref();
+        let route = match route(head.method, head.path, head.query, head.header_str("host"), domain) {
+            Ok(r) => r,
+            Err(e) => return (Operation::Rejected, Err(e)),
+        };
+        if let Some(op) = internal_endpoint(head, &route) {
+            return (op, self.serve_internal(op, head, ex, request_id).await);
+        }
+        let snap = self.core.snapshot();
+        let (tenant, payload) = match self.authenticate(head, &snap) {
+            Ok(a) => a,
+            Err(e) => return (Operation::Rejected, Err(e)),
+        };
+        let ctx = Ctx { core: &self.core, head, request_id, snap: &snap, tenant: &tenant, payload };
+        let op = route.op;
+        let bucket = route.bucket.as_deref().unwrap_or("");
+        let key = route.key.as_deref().unwrap_or("");
+        let result = match op {
+            Operation::ListBuckets => bucket_ops::list_buckets(&ctx, ex).await,
+            Operation::CreateBucket => bucket_ops::create_bucket(&ctx, ex, bucket).await,
+            Operation::HeadBucket => bucket_ops::head_bucket(&ctx, ex, bucket).await,
+            Operation::DeleteBucket => bucket_ops::delete_bucket(&ctx, ex, bucket).await,
+            Operation::GetBucketLocation => bucket_ops::get_bucket_location(&ctx, ex, bucket).await,
+            Operation::ListObjects | Operation::ListObjectsV2 => ctx.owned_bucket(bucket).and_then(|_| {
+                Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Listing objects is not implemented yet."))
+            }),
+            Operation::PutObject => object_ops::put_object(&ctx, ex, bucket, key).await,
+            Operation::GetObject | Operation::HeadObject => object_ops::get_object(&ctx, ex, bucket, key).await,
+            Operation::DeleteObject => object_ops::delete_object(&ctx, ex, bucket, key).await,
+            Operation::Unsupported(name) => {
+                Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by sluice.")))
+            }
+            Operation::MethodNotAllowed => Err(S3Error::new(S3ErrorCode::MethodNotAllowed)),
+            Operation::Rejected | Operation::Health | Operation::Metrics => {
+                Err(S3Error::new(S3ErrorCode::InternalError))
+            }
+        };
+        (op, result)
+    }
+
+    async fn serve_internal(
+        &self,
+        op: Operation,
+        head: &RequestHead<'_>,
+        ex: &mut Exchange<'_>,
+        request_id: &str,
+    ) -> Result<u16, S3Error> {
+        let shared = &self.core.shared;
+        let (status, ctype, body): (u16, &[u8], Vec<u8>) = match (op, head.path) {
+            (Operation::Metrics, _) => (200, b"text/plain; version=0.0.4", shared.metrics.render(shared.workers).into_bytes()),
+            (_, "/ready") => {
+                let ready = !shared.is_stopping()
+                    && shared.workers_running.load(std::sync::atomic::Ordering::Acquire) == shared.workers;
+                if ready { (200, b"text/plain", b"ready\n".to_vec()) } else { (503, b"text/plain", b"not ready\n".to_vec()) }
+            }
+            _ => (200, b"text/plain", b"ok\n".to_vec()),
+        };
+        let body = if head.method == Method::Head { &[][..] } else { &body[..] };
+        respond::send(ex, status, request_id, &[], Some(ctype), body).await
+    }
+}
+
+/// `/health`, `/ready` and `/metrics` on path-style URLs (those names are
+/// reserved, so they can never be buckets).
+fn internal_endpoint(head: &RequestHead<'_>, route: &Route<'_>) -> Option<Operation> {
+    if !matches!(head.method, Method::Get | Method::Head) || route.key.is_some() {
+        return None;
+    }
+    match (route.bucket.as_deref(), head.path) {
+        (Some("health"), "/health") | (Some("ready"), "/ready") => Some(Operation::Health),
+        (Some("metrics"), "/metrics") => Some(Operation::Metrics),
+        _ => None,
+    }
+}
+
+impl Handler for S3Service {
+    async fn handle(&self, head: &RequestHead<'_>, ex: &mut Exchange<'_>) -> io::Result<()> {
+        let started = Instant::now();
+        let id = self.core.next_request_id();
+        let request_id = std::str::from_utf8(&id).unwrap_or_default();
+        let (op, outcome) = self.serve(head, ex, request_id).await;
+        let status = match outcome {
+            Ok(status) => status,
+            Err(err) if ex.response_started() => {
+                // The response head is already out: the only honest signal left
+                // is to cut the connection.
+                tracing::debug!(op = op.name(), error = %err, "request failed mid-response");
+                ex.set_close();
+                self.core.metrics.request(op, 500, started.elapsed(), ex.bytes_in, ex.bytes_out);
+                return Err(io::ErrorKind::ConnectionAborted.into());
+            }
+            Err(err) => {
+                respond::error(ex, &err, head.path, request_id, head.method == Method::Head).await?;
+                err.status()
+            }
+        };
+        self.core.metrics.request(op, status, started.elapsed(), ex.bytes_in, ex.bytes_out);
+        tracing::debug!(target: "sluice::access", op = op.name(), status, request_id, "request");
+        Ok(())
+    }
+
+    async fn reject(&self, code: S3ErrorCode, ex: &mut Exchange<'_>) -> io::Result<()> {
+        let id = self.core.next_request_id();
+        let request_id = std::str::from_utf8(&id).unwrap_or_default();
+        ex.set_close();
+        let result = respond::error(ex, &S3Error::new(code), "", request_id, false).await;
+        self.core.metrics.request(Operation::Rejected, code.status(), std::time::Duration::ZERO, 0, ex.bytes_out);
+        result
+    }
+}

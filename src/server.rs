@@ -1,0 +1,113 @@
+//! The process: open and seed the metadata store, start the workers, stop them.
+//!
+//! [`start`] returns once every worker listens, with the bound address (so
+//! `listen = "127.0.0.1:0"` works: worker 0 binds first and the others join
+//! its port with SO_REUSEPORT).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, anyhow};
+
+use crate::config::Config;
+use crate::meta::{MetaStore, SnapshotHub};
+use crate::observe::Registry;
+use crate::runtime::worker::{self, Driver, WorkerSpec};
+
+/// Threads per worker in the blocking pool when `server.blocking_threads = 0`.
+pub const BLOCKING_THREADS_PER_WORKER: usize = 4;
+
+/// State shared by all workers.
+pub struct Shared {
+    pub config: Config,
+    pub store: MetaStore,
+    pub hub: SnapshotHub,
+    pub metrics: Registry,
+    /// Set on SIGTERM/SIGINT: workers stop accepting and drain.
+    pub stopping: AtomicBool,
+    /// Workers whose accept loop runs.
+    pub workers_running: AtomicUsize,
+    pub workers: usize,
+    pub driver: Driver,
+}
+
+impl Shared {
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Opens the store, seeds it from the config, and starts the workers.
+pub fn start(config: Config) -> anyhow::Result<Server> {
+    let meta_dir = config.server.data_dir.join("meta");
+    let store = MetaStore::open(&meta_dir).with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
+    store.seed(&config, crate::time::now_unix()).context("seeding the metadata store from the config")?;
+    let contents = store.load().context("loading the metadata store")?;
+    let hub = SnapshotHub::new(&contents);
+    let workers = config.worker_count();
+    let driver = Driver::from_env()?;
+    let blocking_threads = match config.server.blocking_threads {
+        0 => BLOCKING_THREADS_PER_WORKER * workers,
+        n => n,
+    };
+    let pool = monoio::blocking::DefaultThreadPool::new(blocking_threads);
+    let listen = config.server.listen;
+    let shared = Arc::new(Shared {
+        config,
+        store,
+        hub,
+        metrics: Registry::default(),
+        stopping: AtomicBool::new(false),
+        workers_running: AtomicUsize::new(0),
+        workers,
+        driver,
+    });
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let mut threads = Vec::with_capacity(workers);
+    let mut addr = listen;
+    for id in 0..workers {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spec = WorkerSpec {
+            id,
+            listen: addr,
+            core: (!cores.is_empty()).then(|| cores[id % cores.len()]),
+            pool: pool.clone(),
+            ready: tx,
+        };
+        let sh = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("sluice-worker-{id}"))
+            .spawn(move || worker::run(spec, sh))
+            .context("spawning a worker thread")?;
+        threads.push(handle);
+        let bound = rx
+            .recv()
+            .map_err(|_| anyhow!("worker {id} exited during start"))?
+            .map_err(|e| anyhow!("worker {id}: {e}"))?;
+        addr = bound;
+    }
+    Ok(Server { addr, shared, threads })
+}
+
+impl Server {
+    /// Asks every worker to stop accepting and drain.
+    pub fn stop(&self) {
+        self.shared.stopping.store(true, Ordering::Release);
+    }
+
+    /// Waits for every worker to finish.
+    pub fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}

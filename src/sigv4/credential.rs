@@ -1,0 +1,219 @@
+//! The two lists every SigV4 authorization carries: the credential scope
+//! (`AK/YYYYMMDD/region/service/aws4_request`) and SignedHeaders
+//! (`host;x-amz-content-sha256;x-amz-date`), parsed without copying.
+//!
+//! Spec: <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html>
+//! and, for their percent-encoded query forms,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>.
+//!
+//! # Invariants
+//! - In a presigned query the separators may be percent-encoded (`%2F`, `%3B`,
+//!   either hex case). Any other `%` inside an element is refused, so every
+//!   element is a plain slice of the request (the access key and region in
+//!   [`Credential`] borrow from it) and the decoded form is exactly the
+//!   elements joined by the plain separator.
+//! - A parsed [`SignedHeaders`] has at least one name, no empty name, and only
+//!   RFC 9110 token characters in each name.
+
+use super::error::Malformed;
+use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
+
+/// A parsed credential scope. The service is always `s3` and the terminator
+/// `aws4_request` (checked by [`Credential::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential<'a> {
+    pub access_key: &'a str,
+    /// `YYYYMMDD` (8 ASCII digits).
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+impl<'a> Credential<'a> {
+    /// Parses `AK/YYYYMMDD/region/service/aws4_request`. With `encoded`, the
+    /// `/` separators may also be written `%2F` (query form).
+    pub fn parse(raw: &'a str, encoded: bool) -> Result<Credential<'a>, Malformed> {
+        let mut parts = Split::new(raw, b'/', encoded.then_some(*b"2F"));
+        let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Malformed::Credential);
+        };
+        let plain = |s: &str| !s.is_empty() && !s.contains('%');
+        if !plain(access_key) || !plain(region) {
+            return Err(Malformed::Credential);
+        }
+        if date.len() != SCOPE_DATE_LEN || !date.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Malformed::Credential);
+        }
+        if service != S3_SERVICE {
+            return Err(Malformed::Service);
+        }
+        if terminator != SCOPE_TERMINATOR {
+            return Err(Malformed::Terminator);
+        }
+        Ok(Credential { access_key, date, region, service })
+    }
+}
+
+/// The SignedHeaders list, in the order the client sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedHeaders<'a> {
+    raw: &'a str,
+    encoded: bool,
+}
+
+impl<'a> SignedHeaders<'a> {
+    /// Parses and validates a `;`-separated list; with `encoded`, `%3B` also
+    /// separates (query form).
+    pub fn parse(raw: &'a str, encoded: bool) -> Result<SignedHeaders<'a>, Malformed> {
+        let list = SignedHeaders { raw, encoded };
+        if raw.is_empty() || !list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar)) {
+            return Err(Malformed::SignedHeaders);
+        }
+        Ok(list)
+    }
+
+    /// A list sluice itself built (outbound signing): `;`-separated, trusted.
+    pub fn trusted(raw: &'a str) -> SignedHeaders<'a> {
+        SignedHeaders { raw, encoded: false }
+    }
+
+    /// The header names, in order.
+    pub fn iter(&self) -> Split<'a> {
+        Split::new(self.raw, b';', self.encoded.then_some(*b"3B"))
+    }
+
+    /// Whether `name` is listed (ASCII case-insensitive).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// Appends the decoded list (names joined by `;`).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        if !self.encoded {
+            out.extend_from_slice(self.raw.as_bytes());
+            return;
+        }
+        for (i, name) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b';');
+            }
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+}
+
+/// Splits a string on a separator byte and, optionally, on its percent-encoded
+/// form `%XX` (hex digits matched case-insensitively).
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+    encoded: Option<[u8; 2]>,
+}
+
+impl<'a> Split<'a> {
+    fn new(s: &'a str, sep: u8, encoded: Option<[u8; 2]>) -> Split<'a> {
+        Split { rest: Some(s), sep, encoded }
+    }
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        let b = s.as_bytes();
+        for i in 0..b.len() {
+            let sep_len = match self.encoded {
+                _ if b[i] == self.sep => 1,
+                Some([hi, lo])
+                    if b[i] == b'%'
+                        && b.len() >= i + 3
+                        && b[i + 1].eq_ignore_ascii_case(&hi)
+                        && b[i + 2].eq_ignore_ascii_case(&lo) =>
+                {
+                    3
+                }
+                _ => continue,
+            };
+            // The separators are ASCII, so both cuts are char boundaries.
+            self.rest = Some(&s[i + sep_len..]);
+            return Some(&s[..i]);
+        }
+        self.rest = None;
+        Some(s)
+    }
+}
+
+/// RFC 9110 `tchar`: the bytes a header field name may contain.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_credential() {
+        let c = Credential::parse("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", false).unwrap();
+        assert_eq!(
+            (c.access_key, c.date, c.region, c.service),
+            ("AKIAIOSFODNN7EXAMPLE", "20130524", "us-east-1", "s3")
+        );
+    }
+
+    #[test]
+    fn encoded_credential() {
+        let raw = "AKIAIOSFODNN7EXAMPLE%2F20130524%2fus-east-1%2Fs3/aws4_request";
+        let c = Credential::parse(raw, true).unwrap();
+        assert_eq!((c.access_key, c.region), ("AKIAIOSFODNN7EXAMPLE", "us-east-1"));
+        // %2F is only a separator in the query form
+        assert_eq!(Credential::parse(raw, false), Err(Malformed::Credential));
+    }
+
+    #[test]
+    fn bad_credentials() {
+        let cases = [
+            ("", Malformed::Credential),
+            ("AK/20130524/us-east-1/s3", Malformed::Credential),
+            ("AK/20130524/us-east-1/s3/aws4_request/x", Malformed::Credential),
+            ("/20130524/us-east-1/s3/aws4_request", Malformed::Credential),
+            ("AK/2013052/us-east-1/s3/aws4_request", Malformed::Credential),
+            ("AK/2013052x/us-east-1/s3/aws4_request", Malformed::Credential),
+            ("AK/20130524//s3/aws4_request", Malformed::Credential),
+            ("AK/20130524/us-east-1/ec2/aws4_request", Malformed::Service),
+            ("AK/20130524/us-east-1/S3/aws4_request", Malformed::Service),
+            ("AK/20130524/us-east-1/s3/aws5_request", Malformed::Terminator),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(Credential::parse(raw, false), Err(want), "{raw}");
+        }
+        assert_eq!(Credential::parse("A%41/20130524/r/s3/aws4_request", true), Err(Malformed::Credential));
+    }
+
+    #[test]
+    fn signed_headers() {
+        let s = SignedHeaders::parse("host;range;x-amz-date", false).unwrap();
+        assert_eq!(s.iter().collect::<Vec<_>>(), ["host", "range", "x-amz-date"]);
+        assert!(s.contains("Host") && !s.contains("x-amz-content-sha256"));
+        let e = SignedHeaders::parse("host%3Bx-amz-date%3bmy-h", true).unwrap();
+        let mut out = Vec::new();
+        e.write_to(&mut out);
+        assert_eq!(out, b"host;x-amz-date;my-h");
+        for bad in ["", ";", "host;", "host;;x", "ho st", "host%3Bx"] {
+            assert_eq!(SignedHeaders::parse(bad, false), Err(Malformed::SignedHeaders), "{bad}");
+        }
+        assert_eq!(SignedHeaders::parse("host%20x", true), Err(Malformed::SignedHeaders));
+    }
+
+    #[test]
+    fn split_handles_trailing_percent() {
+        let v: Vec<_> = Split::new("a%2", b'/', Some(*b"2F")).collect();
+        assert_eq!(v, ["a%2"]);
+        let v: Vec<_> = Split::new("a%2f", b'/', Some(*b"2F")).collect();
+        assert_eq!(v, ["a", ""]);
+    }
+}

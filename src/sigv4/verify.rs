@@ -1,0 +1,282 @@
+//! Verification of a SigV4 request (header auth or presigned URL) against the
+//! secret of its access key.
+//!
+//! Spec: <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html>
+//! and <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>.
+//!
+//! Checks, in order (the first failure is answered):
+//! 1. the credential region is the endpoint's (`VerifyCtx::region`);
+//! 2. header auth: a valid `x-amz-date`, the scope date equal to its date, a
+//!    valid `x-amz-content-sha256`, `|now - x-amz-date| <= MAX_CLOCK_SKEW_SECS`;
+//!    presigned: `X-Amz-Date` at most `MAX_CLOCK_SKEW_SECS` in the future, not
+//!    expired, `x-amz-content-sha256` valid when present;
+//! 3. every `x-amz-*` header is signed;
+//! 4. every signed header is present; the signature is 64 hex digits and equals
+//!    the computed one (constant-time). If not, and the raw path differs from
+//!    the normalised CanonicalURI, the raw path is tried too (some clients sign
+//!    the path exactly as they send it).
+//!
+//! # Security
+//! - Signatures are compared with `subtle::ConstantTimeEq` on the decoded
+//!   32 bytes. Errors say which rule failed, never what was computed.
+//! - Unknown access keys are the caller's business: it looks the secret up with
+//!   `AuthKind::access_key()` before calling [`verify`].
+//! - [`Verified`] holds the signing key (needed for aws-chunked signatures); its
+//!   `Debug` hides it and it is zeroized on drop.
+//!
+//! # Invariants
+//! - No heap allocation once `SigV4Scratch` and `SigningKeyCache` are warm
+//!   (proved by `tests/sigv4_alloc.rs`).
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+use super::canonical::{RequestParts, write_canonical_request};
+use super::credential::{Credential, SignedHeaders};
+use super::detect::{AuthInput, AuthKind};
+use super::error::{Malformed, RegionMismatch, SigV4Error};
+use super::limits::{AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, MAX_CLOCK_SKEW_SECS, SCOPE_DATE_LEN};
+use super::payload::{PayloadHash, UNSIGNED_PAYLOAD};
+use super::scratch::SigV4Scratch;
+use super::sign::{Scope, canonical_hash, signature};
+use super::signing_key::SigningKeyCache;
+use crate::secret::Secret;
+use crate::time::parse_amz_date;
+
+/// What verification needs to know about this endpoint and now.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyCtx<'s> {
+    /// The region clients must sign for.
+    pub region: &'s str,
+    /// The current time, Unix seconds.
+    pub now: i64,
+}
+
+/// A verified request: who signed it, and what the body layer needs.
+pub struct Verified<'a> {
+    pub access_key: &'a str,
+    /// The meaning of `x-amz-content-sha256` (Unsigned for a presigned URL without it).
+    pub payload: PayloadHash,
+    /// The request time as sent (`YYYYMMDD'T'HHMMSS'Z'`, ASCII), for chunk signatures.
+    pub amz_date: [u8; AMZ_DATE_LEN],
+    /// The request time in Unix seconds.
+    pub time: i64,
+    /// The scope date `YYYYMMDD`.
+    pub date: &'a str,
+    pub region: &'a str,
+    /// Whether the request was a presigned URL.
+    pub presigned: bool,
+    /// The request's signature: the seed of aws-chunked chunk signatures.
+    pub seed_signature: [u8; DIGEST_LEN],
+    /// The signing key of the scope, for aws-chunked chunk signatures. Secret.
+    pub signing_key: [u8; DIGEST_LEN],
+}
+
+impl fmt::Debug for Verified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("access_key", &self.access_key)
+            .field("payload", &self.payload)
+            .field("amz_date", &String::from_utf8_lossy(&self.amz_date))
+            .field("region", &self.region)
+            .field("presigned", &self.presigned)
+            .field("signing_key", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Verified<'_> {
+    fn drop(&mut self) {
+        self.signing_key.zeroize();
+    }
+}
+
+/// Verifies `auth` (from `detect`) for `input` with the secret of its access
+/// key. `key_version` changes whenever that secret changes (cache validation).
+pub fn verify<'a>(
+    input: &AuthInput<'a>,
+    auth: &AuthKind<'a>,
+    secret: &Secret,
+    key_version: u64,
+    ctx: &VerifyCtx<'_>,
+    scratch: &mut SigV4Scratch,
+    cache: &mut SigningKeyCache,
+) -> Result<Verified<'a>, SigV4Error> {
+    let (check, presigned) = match auth {
+        AuthKind::Header(a) => {
+            (header_checks(input, a.credential, a.signed_headers, a.signature, ctx)?, false)
+        }
+        AuthKind::Presigned(p) => (presigned_checks(input, p, ctx)?, true),
+        AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
+    };
+    let (seed_signature, signing_key) =
+        check_signature(input, &check, presigned, secret, key_version, scratch, cache)?;
+    let mut amz_date = [0u8; AMZ_DATE_LEN];
+    amz_date.copy_from_slice(check.amz_date.as_bytes()); // parse_amz_date checked the length
+    Ok(Verified {
+        access_key: check.credential.access_key,
+        payload: check.payload,
+        amz_date,
+        time: check.time,
+        date: check.credential.date,
+        region: check.credential.region,
+        presigned,
+        seed_signature,
+        signing_key,
+    })
+}
+
+/// Everything the signature check needs, once the request passed the other rules.
+struct Check<'a> {
+    credential: Credential<'a>,
+    signed_headers: SignedHeaders<'a>,
+    amz_date: &'a str,
+    time: i64,
+    payload: PayloadHash,
+    payload_line: &'a str,
+    provided: [u8; DIGEST_LEN],
+}
+
+fn header_checks<'a>(
+    input: &AuthInput<'a>,
+    credential: Credential<'a>,
+    signed_headers: SignedHeaders<'a>,
+    signature: &'a str,
+    ctx: &VerifyCtx<'_>,
+) -> Result<Check<'a>, SigV4Error> {
+    let malformed = SigV4Error::HeaderMalformed;
+    if credential.region != ctx.region {
+        return Err(malformed(Malformed::Region(RegionMismatch::new(credential.region, ctx.region))));
+    }
+    let amz_date = header_str(input.headers, "x-amz-date").ok_or(SigV4Error::MissingDate)?;
+    let time = parse_amz_date(amz_date).ok_or(SigV4Error::MissingDate)?;
+    if credential.date != &amz_date[..SCOPE_DATE_LEN] {
+        return Err(malformed(Malformed::DateMismatch));
+    }
+    let payload_line =
+        header_str(input.headers, "x-amz-content-sha256").ok_or(SigV4Error::MissingContentSha256)?;
+    let payload = PayloadHash::parse(payload_line)?;
+    if ctx.now.abs_diff(time) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+        return Err(SigV4Error::TimeTooSkewed);
+    }
+    check_amz_headers_signed(input.headers, &signed_headers)?;
+    let provided = decode_signature(signature)?;
+    Ok(Check { credential, signed_headers, amz_date, time, payload, payload_line, provided })
+}
+
+fn presigned_checks<'a>(
+    input: &AuthInput<'a>,
+    p: &super::presigned::PresignedV4<'a>,
+    ctx: &VerifyCtx<'_>,
+) -> Result<Check<'a>, SigV4Error> {
+    if p.credential.region != ctx.region {
+        let mismatch = RegionMismatch::new(p.credential.region, ctx.region);
+        return Err(SigV4Error::QueryMalformed(Malformed::Region(mismatch)));
+    }
+    if p.time.saturating_sub(ctx.now) > MAX_CLOCK_SKEW_SECS {
+        return Err(SigV4Error::TimeTooSkewed);
+    }
+    if ctx.now > p.time.saturating_add(p.expires) {
+        return Err(SigV4Error::Expired);
+    }
+    let (payload_line, payload) = match header_str(input.headers, "x-amz-content-sha256") {
+        Some(v) => (v, PayloadHash::parse(v)?),
+        None => (UNSIGNED_PAYLOAD, PayloadHash::Unsigned),
+    };
+    check_amz_headers_signed(input.headers, &p.signed_headers)?;
+    let provided = decode_signature(p.signature)?;
+    Ok(Check {
+        credential: p.credential,
+        signed_headers: p.signed_headers,
+        amz_date: p.amz_date,
+        time: p.time,
+        payload,
+        payload_line,
+        provided,
+    })
+}
+
+/// Builds the canonical request, computes the signature and compares it;
+/// returns (signature, signing key).
+fn check_signature(
+    input: &AuthInput<'_>,
+    check: &Check<'_>,
+    presigned: bool,
+    secret: &Secret,
+    key_version: u64,
+    scratch: &mut SigV4Scratch,
+    cache: &mut SigningKeyCache,
+) -> Result<([u8; DIGEST_LEN], [u8; DIGEST_LEN]), SigV4Error> {
+    let parts = RequestParts {
+        method: input.method,
+        path: input.path,
+        query: input.query,
+        headers: input.headers,
+        signed_headers: check.signed_headers,
+        payload: check.payload_line,
+        skip_signature_param: presigned,
+    };
+    let written = write_canonical_request(&parts, scratch);
+    if !written.all_headers_present {
+        return Err(SigV4Error::SignedHeaderAbsent);
+    }
+    let c = &check.credential;
+    let mut key = cache.signing_key(c.access_key, c.date, c.region, c.service, key_version, secret);
+    let scope = Scope { date: c.date, region: c.region, service: c.service };
+    let amz_date = check.amz_date.as_bytes();
+    let sig = signature(&key, amz_date, &scope, &canonical_hash(scratch));
+    if bool::from(sig.ct_eq(&check.provided)) {
+        return Ok((sig, key));
+    }
+    // Some clients sign the path exactly as sent: try it when it differs.
+    let raw_path = if input.path.is_empty() { "/" } else { input.path };
+    let canonical = &scratch.canonical;
+    if raw_path.as_bytes() != &canonical[written.uri.clone()] {
+        let hash: [u8; DIGEST_LEN] = Sha256::new()
+            .chain_update(&canonical[..written.uri.start])
+            .chain_update(raw_path)
+            .chain_update(&canonical[written.uri.end..])
+            .finalize()
+            .into();
+        let sig = signature(&key, amz_date, &scope, &hash);
+        if bool::from(sig.ct_eq(&check.provided)) {
+            return Ok((sig, key));
+        }
+    }
+    key.zeroize();
+    Err(SigV4Error::SignatureDoesNotMatch)
+}
+
+/// The first value of header `name`, UTF-8, trimmed of spaces and tabs.
+fn header_str<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a str> {
+    let value = crate::http::head::find_header(headers, name)?;
+    std::str::from_utf8(value).ok().map(|v| v.trim_matches([' ', '\t']))
+}
+
+/// Every `x-amz-*` request header must be listed in SignedHeaders.
+fn check_amz_headers_signed(
+    headers: &[httparse::Header<'_>],
+    signed: &SignedHeaders<'_>,
+) -> Result<(), SigV4Error> {
+    let is_amz = |name: &str| name.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
+    if headers.iter().any(|h| is_amz(h.name) && !signed.contains(h.name)) {
+        return Err(SigV4Error::UnsignedHeaders);
+    }
+    Ok(())
+}
+
+/// Decodes a 64-hex-digit signature; anything else cannot match.
+fn decode_signature(s: &str) -> Result<[u8; DIGEST_LEN], SigV4Error> {
+    let mut out = [0u8; DIGEST_LEN];
+    if s.len() != DIGEST_HEX_LEN || hex::decode_to_slice(s, &mut out).is_err() {
+        return Err(SigV4Error::SignatureDoesNotMatch);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;
