@@ -343,6 +343,12 @@ impl<'c> Exchange<'c> {
     }
 }
 
+/// How long a closing connection keeps reading what the client still sends.
+const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most bytes read and discarded while lingering.
+const MAX_LINGER_BYTES: usize = 4 * 1024 * 1024;
+const LINGER_BUF: usize = 16 * 1024;
+
 /// How the head of the next request arrived.
 enum HeadRead {
     /// A head terminator is in the buffer.
@@ -371,6 +377,7 @@ pub async fn serve_connection<H: Handler>(
                 let mut ex =
                     Exchange::new(&mut stream, &[], BodyFraming::Length(0), false, false, limits.io_timeout);
                 let _ = handler.reject(code, &mut ex).await;
+                linger_close(&mut stream).await;
                 return;
             }
         }
@@ -390,6 +397,7 @@ pub async fn serve_connection<H: Handler>(
                 let mut ex =
                     Exchange::new(&mut stream, &[], BodyFraming::Length(0), false, false, limits.io_timeout);
                 let _ = handler.reject(code, &mut ex).await;
+                linger_close(&mut stream).await;
                 return;
             }
             Ok(HeadStatus::Complete { head, head_len }) => {
@@ -409,12 +417,36 @@ pub async fn serve_connection<H: Handler>(
             }
         };
         if !keep {
-            let _ = stream.shutdown().await;
+            linger_close(&mut stream).await;
             return;
         }
         buf.drain(..consumed);
         buf.extend_from_slice(&carry);
         search_from = 0;
+    }
+}
+
+/// Closes a connection without losing the response just written: send FIN,
+/// then read and discard what the client still sends (bounded in time and
+/// bytes) so that unread input does not make the kernel answer with a reset
+/// that could destroy the response in flight.
+async fn linger_close(stream: &mut TcpStream) {
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TIMEOUT;
+    let mut buf = Vec::with_capacity(LINGER_BUF);
+    let mut discarded = 0;
+    while discarded < MAX_LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match monoio::time::timeout(left, stream.read(buf)).await {
+            Ok((Ok(n), b)) if n > 0 => {
+                discarded += n;
+                buf = b;
+                buf.clear();
+            }
+            _ => return,
+        }
     }
 }
 

@@ -1,0 +1,406 @@
+//! Test harness: real `s3s-fs` backends and the real `sluice` binary on
+//! loopback ports, plus helpers to drive them with real clients (boto3, the
+//! AWS CLI) and raw HTTP.
+//!
+//! `S3S_FS` names the s3s-fs binary (default: `s3s-fs` on PATH, then
+//! `~/.cargo/bin/s3s-fs`).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A free loopback port (bound then released: good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn s3s_fs_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("S3S_FS") {
+        return p.into();
+    }
+    if let Some(p) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|d| d.join("s3s-fs")).find(|p| p.is_file())
+    }) {
+        return p;
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let p = PathBuf::from(home).join(".cargo/bin/s3s-fs");
+    assert!(p.is_file(), "s3s-fs not found: install it with `cargo install s3s-fs@0.14.1 --locked --features binary`");
+    p
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited during start: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("{what} did not listen on port {port} in time");
+}
+
+/// One s3s-fs backend process.
+pub struct S3sFs {
+    pub id: String,
+    pub region: String,
+    pub port: u16,
+    pub access_key: String,
+    pub secret_key: String,
+    pub root: PathBuf,
+    child: Option<Child>,
+}
+
+impl S3sFs {
+    pub fn start(id: &str, region: &str, root: &Path) -> S3sFs {
+        std::fs::create_dir_all(root).unwrap();
+        let mut b = S3sFs {
+            id: id.to_string(),
+            region: region.to_string(),
+            port: free_port(),
+            access_key: format!("BE{}", id.to_uppercase().replace(['-', '_'], "")),
+            secret_key: format!("secret-of-{id}"),
+            root: root.to_path_buf(),
+            child: None,
+        };
+        b.spawn();
+        b
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(s3s_fs_binary())
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--access-key", &self.access_key, "--secret-key", &self.secret_key])
+            .arg(&self.root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn s3s-fs");
+        wait_for_port(self.port, &mut child, "s3s-fs");
+        self.child = Some(child);
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the process (the data stays on disk).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Whether object `key` exists in physical bucket `bucket` on disk.
+    pub fn has_object(&self, bucket: &str, key: &str) -> bool {
+        self.root.join(bucket).join(key).is_file()
+    }
+
+    /// Bytes of an object on disk.
+    pub fn read_object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(bucket).join(key)).ok()
+    }
+
+    /// Every object key under a physical bucket on disk (s3s-fs keeps
+    /// objects as plain files; its own bookkeeping files are skipped).
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        let base = self.root.join(bucket);
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(&base).unwrap().to_string_lossy().into_owned();
+                    if !rel.starts_with(".") && !rel.contains("/.") && !rel.ends_with(".internal.part") {
+                        out.push(rel);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The `[[backend]]` TOML block for this backend.
+    pub fn toml(&self) -> String {
+        format!(
+            "[[backend]]\nid = \"{}\"\nendpoint = \"{}\"\nregion = \"{}\"\naccess_key = \"{}\"\nsecret_key = \"{}\"\n\n",
+            self.id,
+            self.endpoint(),
+            self.region,
+            self.access_key,
+            self.secret_key
+        )
+    }
+}
+
+impl Drop for S3sFs {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The sluice binary under test.
+pub struct Sluice {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    pub stdout_rest: Vec<String>,
+}
+
+/// The I/O driver a test runs sluice with.
+pub fn drivers() -> [&'static str; 2] {
+    ["uring", "epoll"]
+}
+
+impl Sluice {
+    /// Starts `sluice serve --config <file>` with `SLUICE_DRIVER=driver`.
+    pub fn start(config_toml: &str, dir: &Path, driver: &str) -> Sluice {
+        let config = dir.join("sluice.toml");
+        std::fs::write(&config, config_toml).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.args(["serve", "--config"]).arg(&config).current_dir(dir);
+        Self::spawn(cmd, driver, dir.join("data"))
+    }
+
+    /// Spawns a prepared command and waits for its "listening" line.
+    pub fn spawn(mut cmd: Command, driver: &str, data_dir: PathBuf) -> Sluice {
+        cmd.env("SLUICE_DRIVER", driver).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn sluice");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx.recv_timeout(START_TIMEOUT).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("sluice did not print its listening line")
+        });
+        let addr = first
+            .strip_prefix("sluice listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let stdout_rest: Vec<String> = rx.try_iter().collect();
+        Sluice { addr, data_dir, child: Some(child), stdout_rest }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM).
+    pub fn status_kib(&self, field: &str) -> u64 {
+        let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = text.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "sluice did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.as_mut().is_none_or(|c| c.try_wait().unwrap().is_some())
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A tenant's credentials.
+pub struct Creds {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// Three s3s-fs backends in three regions plus sluice, with tenants `acme`
+/// and `umbrella` and buckets `logs` (residency eu-west+eu-central,
+/// replicas 2) and `any` (no residency, replicas 1) owned by acme.
+pub struct Cluster {
+    pub backends: Vec<S3sFs>,
+    pub sluice: Sluice,
+    pub acme: Creds,
+    pub umbrella: Creds,
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub fn start(driver: &str) -> Cluster {
+        Self::start_with(driver, "")
+    }
+
+    /// Starts the cluster; `extra` is appended to the config.
+    pub fn start_with(driver: &str, extra: &str) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let backends: Vec<S3sFs> = [("eu1", "eu-west"), ("eu2", "eu-central"), ("us1", "us-east")]
+            .iter()
+            .map(|(id, region)| S3sFs::start(id, region, &dir.path().join(id)))
+            .collect();
+        let mut config = String::from(
+            "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\nregion = \"us-east-1\"\ndata_dir = \"data\"\n\
+             io_timeout_secs = 10\n[log]\nformat = \"text\"\nlevel = \"warn\"\n\n",
+        );
+        for b in &backends {
+            config.push_str(&b.toml());
+        }
+        config.push_str(
+            "[[tenant]]\nname = \"acme\"\nkeys = [{ access_key = \"AKACME\", secret_key = \"acme-secret\" }]\n\n\
+             [[tenant]]\nname = \"umbrella\"\nkeys = [{ access_key = \"AKUMBRELLA\", secret_key = \"umbrella-secret\" }]\n\n\
+             [[bucket]]\ntenant = \"acme\"\nname = \"logs\"\nresidency = [\"eu-west\", \"eu-central\"]\nreplicas = 2\n\n\
+             [[bucket]]\ntenant = \"acme\"\nname = \"any\"\nreplicas = 1\n\n",
+        );
+        config.push_str(extra);
+        let sluice = Sluice::start(&config, dir.path(), driver);
+        wait_for_physical_buckets(&backends);
+        Cluster {
+            backends,
+            sluice,
+            acme: Creds { access_key: "AKACME".into(), secret_key: "acme-secret".into() },
+            umbrella: Creds { access_key: "AKUMBRELLA".into(), secret_key: "umbrella-secret".into() },
+            dir,
+        }
+    }
+
+    /// Environment for client scripts: endpoint and acme's credentials.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("SLUICE_ENDPOINT".to_string(), self.sluice.endpoint()),
+            ("AWS_ACCESS_KEY_ID".to_string(), self.acme.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), self.acme.secret_key.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), "us-east-1".to_string()),
+            ("OTHER_ACCESS_KEY_ID".to_string(), self.umbrella.access_key.clone()),
+            ("OTHER_SECRET_ACCESS_KEY".to_string(), self.umbrella.secret_key.clone()),
+        ];
+        let backends: Vec<String> = self
+            .backends
+            .iter()
+            .map(|b| {
+                format!(
+                    "{{\"id\":\"{}\",\"region\":\"{}\",\"endpoint\":\"{}\",\"access_key\":\"{}\",\"secret_key\":\"{}\"}}",
+                    b.id,
+                    b.region,
+                    b.endpoint(),
+                    b.access_key,
+                    b.secret_key
+                )
+            })
+            .collect();
+        env.push(("SLUICE_BACKENDS".to_string(), format!("[{}]", backends.join(","))));
+        env.push(("PHYSICAL_LOGS".to_string(), physical("acme", "logs")));
+        env.push(("PHYSICAL_ANY".to_string(), physical("acme", "any")));
+        env.push(("AWS_CONFIG_FILE".to_string(), "/dev/null".to_string()));
+        env.push(("AWS_SHARED_CREDENTIALS_FILE".to_string(), "/dev/null".to_string()));
+        env
+    }
+
+    /// Runs a python client script from `tests/clients/` and asserts it passed.
+    pub fn run_python(&self, script: &str, args: &[&str]) -> String {
+        run_python(script, args, &self.env())
+    }
+}
+
+/// The physical bucket name of (tenant, bucket).
+pub fn physical(tenant: &str, bucket: &str) -> String {
+    sluice::placement::physical_bucket_name(tenant, bucket)
+}
+
+/// Waits until sluice's start-up pass created the physical buckets.
+fn wait_for_physical_buckets(backends: &[S3sFs]) {
+    let logs = physical("acme", "logs");
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        if backends[0].root.join(&logs).is_dir() && backends[1].root.join(&logs).is_dir() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("physical buckets were not created");
+}
+
+/// Runs `python3 tests/clients/<script> args...` with `env`; panics with its
+/// output unless it exits 0. Returns stdout.
+pub fn run_python(script: &str, args: &[&str], env: &[(String, String)]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(script);
+    let out = Command::new("python3").arg(&path).args(args).envs(env.iter().cloned()).output().expect("run python3");
+    check_output(&format!("python3 {script} {}", args.join(" ")), out)
+}
+
+/// Runs a command with `env`; panics with its output unless it exits 0.
+pub fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
+    let out = Command::new(program).args(args).envs(env.iter().cloned()).output().expect("run command");
+    check_output(&format!("{program} {}", args.join(" ")), out)
+}
+
+fn check_output(what: &str, out: Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}", out.status);
+    stdout
+}
+
+/// Sends raw bytes and reads until the peer closes or `timeout` passes.
+pub fn raw_exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (Vec<u8>, bool) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(timeout)).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    (out, closed)
+}
