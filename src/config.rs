@@ -345,8 +345,13 @@ impl RawConfig {
             }
             check_name(&format!("{at}.region"), &b.region)?;
             let endpoint = Endpoint::parse(&b.endpoint).with_context(|| format!("{at}.endpoint"))?;
-            if !(b.weight.is_finite() && b.weight > 0.0) {
-                bail!("{at}.weight: must be a positive number, got {}", b.weight);
+            if !crate::placement::is_valid_weight(b.weight) {
+                bail!(
+                    "{at}.weight: must be between {} and {}, got {}",
+                    crate::placement::MIN_WEIGHT,
+                    crate::placement::MAX_WEIGHT,
+                    b.weight
+                );
             }
             let (access_key, secret_key) = match (&endpoint, b.access_key, b.secret_key) {
                 (Endpoint::Http { .. }, Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => (a, s),
@@ -409,7 +414,7 @@ impl RawConfig {
             if b.replicas == 0 || b.replicas > MAX_REPLICAS {
                 bail!("{at}.replicas: must be 1..={MAX_REPLICAS}");
             }
-            let eligible = backends.iter().filter(|x| b.residency.is_empty() || b.residency.contains(&x.region)).count();
+            let eligible = backends.iter().filter(|x| crate::placement::is_allowed(&x.region, &b.residency)).count();
             if usize::from(b.replicas) > eligible {
                 bail!(
                     "{at} ({}/{}): replicas = {} but only {eligible} backend(s) are eligible under residency {:?}",

@@ -113,3 +113,37 @@ fn health_ready_metrics() {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }
 }
+
+#[test]
+fn placement_honours_residency() {
+    let c = Cluster::start("uring");
+    let out = c.run_python("placement.py", &[]);
+    // The primaries the backends report are the ones rendezvous hashing picks.
+    let store = sluice::meta::MetaStore::open(&c.sluice.data_dir.join("meta")).unwrap();
+    let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
+    let logs = snap.bucket("logs").unwrap();
+    let mut checked = 0;
+    for line in out.lines().filter_map(|l| l.strip_prefix("primary ")) {
+        let (key, backend) = line.split_once(' ').unwrap();
+        let replicas = sluice::placement::place(logs.id, key.as_bytes(), &logs.candidates, 2).unwrap();
+        assert_eq!(snap.backends[usize::from(replicas[0])].id, backend, "{key}");
+        assert!(replicas.iter().all(|&i| snap.backends[usize::from(i)].region.starts_with("eu-")));
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
+
+#[test]
+fn reads_fail_over_when_the_primary_is_down() {
+    for_each_driver(|d| {
+        let mut c = Cluster::start(d);
+        let out = c.run_python("failover.py", &["put", "logs", "fo/key"]);
+        let primary = out.lines().find_map(|l| l.strip_prefix("primary ")).expect("primary printed").to_string();
+        let idx = c.backends.iter().position(|b| b.id == primary).unwrap();
+        c.backends[idx].stop();
+        c.run_python("failover.py", &["read", "logs", "fo/key"]);
+        // Writes to a key whose primary is down fail cleanly (no handoff yet).
+        c.backends[idx].restart();
+        c.run_python("failover.py", &["read", "logs", "fo/key"]);
+    });
+}

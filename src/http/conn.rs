@@ -85,6 +85,7 @@ enum BodyState {
 /// One request/response exchange on a connection.
 pub struct Exchange<'c> {
     stream: &'c mut TcpStream,
+    shutdown: Option<&'c ShutdownSignal>,
     leftover: &'c [u8],
     leftover_used: usize,
     body: BodyState,
@@ -116,6 +117,7 @@ impl<'c> Exchange<'c> {
         };
         Exchange {
             stream,
+            shutdown: None,
             leftover,
             leftover_used: 0,
             body,
@@ -129,9 +131,10 @@ impl<'c> Exchange<'c> {
         }
     }
 
-    /// Whether the connection stays open after this exchange.
+    /// Whether the connection stays open after this exchange (never once the
+    /// worker is shutting down).
     pub fn keep_alive(&self) -> bool {
-        self.keep_alive
+        self.keep_alive && !self.shutdown.is_some_and(ShutdownSignal::is_triggered)
     }
 
     /// Closes the connection after the response.
@@ -315,7 +318,7 @@ impl<'c> Exchange<'c> {
     /// After the handler: makes the connection reusable by reading what is left
     /// of the body, or decides to close it. Returns whether to keep it.
     async fn finish(&mut self) -> bool {
-        if !self.keep_alive {
+        if !self.keep_alive() {
             return false;
         }
         if self.body_done() {
@@ -402,15 +405,15 @@ pub async fn serve_connection<H: Handler>(
             }
             Ok(HeadStatus::Complete { head, head_len }) => {
                 let leftover = &buf[head_len..];
-                let keep_alive = head.keep_alive && !shutdown.is_triggered();
                 let mut ex = Exchange::new(
                     &mut stream,
                     leftover,
                     head.framing,
                     head.expect_continue,
-                    keep_alive,
+                    head.keep_alive,
                     limits.io_timeout,
                 );
+                ex.shutdown = Some(shutdown);
                 let ok = handler.handle(&head, &mut ex).await.is_ok();
                 let keep = ok && ex.finish().await;
                 (head_len + ex.leftover_used, keep, std::mem::take(&mut ex.carry))

@@ -153,7 +153,7 @@ impl Snapshot {
 fn candidates_for(backends: &[BackendInfo], residency: &[String]) -> Vec<Candidate> {
     backends
         .iter()
-        .filter(|b| residency.is_empty() || residency.contains(&b.region))
+        .filter(|b| placement::is_allowed(&b.region, residency))
         .map(|b| Candidate::new(b.index, &b.id, b.weight))
         .collect()
 }

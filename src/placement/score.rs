@@ -41,7 +41,7 @@
 /// Bits of the mixed hash kept for `u`. 48 bits keep the grid coarse enough
 /// that `-ln(u)` is strictly monotone on it whatever the last-ulp rounding,
 /// while a tie between two backends stays a 2^-48 event (broken by index).
-pub(crate) const UNIT_BITS: u32 = 48;
+const UNIT_BITS: u32 = 48;
 
 /// The largest grid cell.
 const MAX_Q: u64 = (1u64 << UNIT_BITS) - 1;
@@ -106,7 +106,7 @@ pub(crate) fn unit(q: u64) -> f64 {
 }
 
 /// `-ln(u)` for `0 < u < 1` (a normal number), using only exactly rounded
-/// operations: `u = m * 2^e` with `m` in `[sqrt(1/2), sqrt(2))`, then
+/// operations: `u = m * 2^e` with `m` in `(sqrt(1/2), sqrt(2)]`, then
 /// `ln m = 2 atanh((m - 1) / (m + 1))` by its series.
 #[inline]
 pub(crate) fn neg_ln(u: f64) -> f64 {

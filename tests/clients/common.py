@@ -64,8 +64,12 @@ def backend_keys(b, bucket):
     """Keys a backend holds in the physical bucket of `bucket`, asked of the backend itself."""
     c = backend_client(b)
     keys = []
-    for page in c.get_paginator("list_objects_v2").paginate(Bucket=physical(bucket)):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
+    try:
+        for page in c.get_paginator("list_objects_v2").paginate(Bucket=physical(bucket)):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
     return keys
 
 

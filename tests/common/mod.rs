@@ -241,6 +241,19 @@ impl Sluice {
         }
     }
 
+    /// Waits (after a signal sent elsewhere) for the exit status.
+    pub fn terminate_wait(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "sluice did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the process has exited.
     pub fn exited(&mut self) -> bool {
         self.child.as_mut().is_none_or(|c| c.try_wait().unwrap().is_some())
@@ -280,6 +293,12 @@ impl Cluster {
 
     /// Starts the cluster; `extra` is appended to the config.
     pub fn start_with(driver: &str, extra: &str) -> Cluster {
+        Self::start_opts(driver, "", extra)
+    }
+
+    /// Starts the cluster; `server_extra` lines go into `[server]`, `extra`
+    /// at the end of the config.
+    pub fn start_opts(driver: &str, server_extra: &str, extra: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let backends: Vec<S3sFs> = [("eu1", "eu-west"), ("eu2", "eu-central"), ("us1", "us-east")]
             .iter()
@@ -287,8 +306,10 @@ impl Cluster {
             .collect();
         let mut config = String::from(
             "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\nregion = \"us-east-1\"\ndata_dir = \"data\"\n\
-             io_timeout_secs = 10\n[log]\nformat = \"text\"\nlevel = \"warn\"\n\n",
+             io_timeout_secs = 10\n",
         );
+        config.push_str(server_extra);
+        config.push_str("\n[log]\nformat = \"text\"\nlevel = \"warn\"\n\n");
         for b in &backends {
             config.push_str(&b.toml());
         }
@@ -403,4 +424,88 @@ pub fn raw_exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (Vec
         }
     };
     (out, closed)
+}
+
+/// Builds a complete HTTP/1.1 request signed with SigV4 (sluice's own signer:
+/// use boto3 or the CLI where the signature itself is under test).
+pub fn signed_request(
+    addr: SocketAddr,
+    creds: &Creds,
+    method: &str,
+    path: &str,
+    query: &str,
+    extra: &[(&str, &str)],
+    body: &[u8],
+    payload_hash: Option<&str>,
+) -> Vec<u8> {
+    use sha2::Digest;
+    let host = addr.to_string();
+    let now = sluice::time::now_unix();
+    let amz_date = String::from_utf8(sluice::time::format_amz_date(now).to_vec()).unwrap();
+    let hash = payload_hash.map_or_else(|| hex::encode(sha2::Sha256::digest(body)), str::to_string);
+    let mut headers: Vec<(String, String)> = vec![
+        ("host".into(), host.clone()),
+        ("x-amz-content-sha256".into(), hash.clone()),
+        ("x-amz-date".into(), amz_date),
+    ];
+    for (n, v) in extra {
+        headers.push((n.to_ascii_lowercase(), v.to_string()));
+    }
+    headers.sort();
+    let signed: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).filter(|n| *n != "content-length" && *n != "transfer-encoding" && *n != "expect").collect();
+    let signed = signed.join(";");
+    let hdrs: Vec<httparse::Header<'_>> =
+        headers.iter().map(|(n, v)| httparse::Header { name: n.as_str(), value: v.as_bytes() }).collect();
+    let mut scratch = sluice::sigv4::SigV4Scratch::new();
+    let mut cache = sluice::sigv4::SigningKeyCache::new();
+    let mut auth = Vec::new();
+    let secret = sluice::secret::Secret::new(creds.secret_key.clone());
+    let req = sluice::sigv4::OutboundRequest { method, path, query, headers: &hdrs, signed_headers: &signed, payload_hash: &hash };
+    sluice::sigv4::sign_headers(&req, (&creds.access_key, &secret), "us-east-1", "s3", now, &mut scratch, &mut cache, &mut auth);
+    let mut out = format!("{method} {path}{}{query} HTTP/1.1\r\n", if query.is_empty() { "" } else { "?" }).into_bytes();
+    for (n, v) in &headers {
+        out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"authorization: ");
+    out.extend_from_slice(&auth);
+    out.extend_from_slice(b"\r\n");
+    if !headers.iter().any(|(n, _)| n == "content-length" || n == "transfer-encoding") {
+        out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Reads one HTTP response (head + Content-Length body) from a stream.
+pub fn read_response(s: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    read_response_to(s, false)
+}
+
+/// Reads the response to a HEAD request (no body whatever Content-Length says).
+pub fn read_head_response(s: &mut TcpStream) -> (u16, String) {
+    let (status, head, _) = read_response_to(s, true);
+    (status, head)
+}
+
+fn read_response_to(s: &mut TcpStream, head_request: bool) -> (u16, String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut byte).expect("read response head");
+        assert!(n == 1, "connection closed in the middle of a response head: {:?}", String::from_utf8_lossy(&buf));
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status: u16 = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    if !head_request && status != 100 && status != 304 && !head.starts_with("HTTP/1.1 204") {
+        s.read_exact(&mut body).unwrap();
+    } else {
+        body.clear();
+    }
+    (status, head, body)
 }
