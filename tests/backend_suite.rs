@@ -194,19 +194,19 @@ fn s3_backend_reuses_pooled_connections_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = common::S3sFs::start("pool", "r", dir.path());
     let backend = s3_backend(&server);
-    block_on("uring", async {
+    block_on(common::any_driver(), async {
         backend.create_bucket("sl-pool").await.unwrap();
         let put = PutRequest { bucket: "sl-pool", key: "k", content_length: 2, headers: &[], payload_sha256: None };
         backend.put_object(&put, &mut SliceSource::new(b"hi")).await.unwrap();
     });
     // The backend restarts: pooled connections are dead; requests still work.
     server.restart();
-    block_on("uring", async {
+    block_on(common::any_driver(), async {
         let (_, got, _) = read_all(&backend, "sl-pool", "k", None).await;
         assert_eq!(got, b"hi");
     });
     server.stop();
-    block_on("uring", async {
+    block_on(common::any_driver(), async {
         let err = backend.get_object(&GetRequest { bucket: "sl-pool", key: "k", range: None, head_only: false }).await;
         let err = err.err().unwrap();
         assert!(err.is_failover(), "{err:?}");

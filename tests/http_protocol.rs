@@ -113,7 +113,7 @@ fn chunked_bodies() {
 
 #[test]
 fn head_and_idle_timeouts() {
-    let c = Cluster::start_opts("uring", "head_timeout_secs = 1\nidle_timeout_secs = 1\n", "");
+    let c = Cluster::start_opts(common::any_driver(), "head_timeout_secs = 1\nidle_timeout_secs = 1\n", "");
     // A head that never completes: 400 RequestTimeout, then close.
     let mut s = connect(&c);
     s.write_all(b"GET /any/x HTTP/1.1\r\nHost: x\r\n").unwrap();

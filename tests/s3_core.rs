@@ -94,7 +94,7 @@ fn malformed_requests_get_400_and_close() {
 
 #[test]
 fn health_ready_metrics() {
-    let c = Cluster::start("uring");
+    let c = Cluster::start(common::any_driver());
     let (resp, _) = raw_exchange(c.sluice.addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(5));
     assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 200 "));
     let (resp, _) = raw_exchange(c.sluice.addr, b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(5));
@@ -116,7 +116,7 @@ fn health_ready_metrics() {
 
 #[test]
 fn placement_honours_residency() {
-    let c = Cluster::start("uring");
+    let c = Cluster::start(common::any_driver());
     let out = c.run_python("placement.py", &[]);
     // The primaries the backends report are the ones rendezvous hashing picks.
     let store = sluice::meta::MetaStore::open(&c.sluice.data_dir.join("meta")).unwrap();

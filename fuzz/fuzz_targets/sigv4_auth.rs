@@ -11,6 +11,8 @@
 
 #![no_main]
 
+use std::cell::RefCell;
+
 use libfuzzer_sys::fuzz_target;
 use sluice::error::S3Error;
 use sluice::secret::Secret;
@@ -48,10 +50,18 @@ fn run(value: &[u8], scratch: &mut SigV4Scratch, cache: &mut SigningKeyCache) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
-    let (mut scratch, mut cache) = (SigV4Scratch::new(), SigningKeyCache::new());
-    run(data, &mut scratch, &mut cache);
+fn fuzz_one(data: &[u8], scratch: &mut SigV4Scratch, cache: &mut SigningKeyCache) {
+    run(data, scratch, cache);
     let mut prefixed = PREFIX.to_vec();
     prefixed.extend_from_slice(data);
-    run(&prefixed, &mut scratch, &mut cache);
+    run(&prefixed, scratch, cache);
+}
+
+thread_local! {
+    /// Per-core state as in the server, reused across inputs like a worker's.
+    static STATE: RefCell<(SigV4Scratch, SigningKeyCache)> = RefCell::new(Default::default());
+}
+
+fuzz_target!(|data: &[u8]| {
+    STATE.with_borrow_mut(|(scratch, cache)| fuzz_one(data, scratch, cache));
 });

@@ -12,6 +12,8 @@
 
 #![no_main]
 
+use std::cell::RefCell;
+
 use libfuzzer_sys::fuzz_target;
 use sluice::error::S3Error;
 use sluice::secret::Secret;
@@ -43,9 +45,17 @@ fn run(query: &str, scratch: &mut SigV4Scratch, cache: &mut SigningKeyCache) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fn fuzz_one(data: &[u8], scratch: &mut SigV4Scratch, cache: &mut SigningKeyCache) {
     let query = String::from_utf8_lossy(data);
-    let (mut scratch, mut cache) = (SigV4Scratch::new(), SigningKeyCache::new());
-    run(&query, &mut scratch, &mut cache);
-    run(&format!("{PREFIX}{query}"), &mut scratch, &mut cache);
+    run(&query, scratch, cache);
+    run(&format!("{PREFIX}{query}"), scratch, cache);
+}
+
+thread_local! {
+    /// Per-core state as in the server, reused across inputs like a worker's.
+    static STATE: RefCell<(SigV4Scratch, SigningKeyCache)> = RefCell::new(Default::default());
+}
+
+fuzz_target!(|data: &[u8]| {
+    STATE.with_borrow_mut(|(scratch, cache)| fuzz_one(data, scratch, cache));
 });

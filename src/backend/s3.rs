@@ -27,6 +27,7 @@ use super::error::BackendError;
 use super::object::{GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutRequest};
 use super::pool::{BackendConn, ConnPool};
 use super::wire::{Framing, ResponseHead, read_body_to_vec, read_error, read_response_head};
+use crate::error::S3ErrorCode;
 use crate::http::limits::BODY_CHUNK;
 use crate::secret::Secret;
 use crate::sigv4::{self, OutboundRequest, SigV4Scratch, SigningKeyCache};
@@ -249,15 +250,8 @@ impl S3Backend {
         let (conn, resp) = self.exchange(&req, body, false).await?;
         match self.finish(conn, resp).await {
             Ok(_) => Ok(()),
-            Err(BackendError::Status { code: Some(c), .. })
-                if matches!(
-                    c,
-                    crate::error::S3ErrorCode::BucketAlreadyOwnedByYou | crate::error::S3ErrorCode::BucketAlreadyExists
-                ) =>
-            {
-                Ok(())
-            }
-            Err(BackendError::Status { status: 409, .. }) => Ok(()),
+            // Already there (owned by these credentials): creating is idempotent.
+            Err(BackendError::Status { status: 409, code: Some(S3ErrorCode::BucketAlreadyOwnedByYou) | None }) => Ok(()),
             Err(e) => Err(e),
         }
     }

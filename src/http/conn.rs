@@ -22,8 +22,8 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
 
 use super::chunked::{ChunkedDecoder, ChunkedError};
-use super::head::{BodyFraming, HeadError, HeadStatus, RequestHead, parse_head};
-use super::limits::{BODY_CHUNK, MAX_DRAIN_BYTES, MAX_HEAD_BYTES, MAX_HEADERS};
+use super::head::{BodyFraming, HeadError, HeadStatus, RequestHead, header_storage, parse_head};
+use super::limits::{BODY_CHUNK, MAX_DRAIN_BYTES, MAX_HEAD_BYTES};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::runtime::shutdown::{Either, ShutdownSignal, race};
 
@@ -384,7 +384,7 @@ pub async fn serve_connection<H: Handler>(
                 return;
             }
         }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut headers = header_storage();
         let (consumed, keep, carry) = match parse_head(&buf, &mut headers) {
             Ok(HeadStatus::Partial) => {
                 // Only after blank lines before the request line: keep reading.

@@ -13,6 +13,8 @@
 //!   conflicting `Content-Length` values, or a transfer coding other than
 //!   `chunked` are refused (request smuggling defence, RFC 9112 §6.3).
 
+use std::mem::MaybeUninit;
+
 use super::limits::{MAX_HEAD_BYTES, MAX_HEADERS};
 
 /// Request methods sluice routes on.
@@ -116,15 +118,23 @@ pub fn find_header<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&
     headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
 }
 
-/// Parses the head at the start of `buf`. `headers` is caller-provided storage of
-/// at least [`MAX_HEADERS`] entries.
+/// Storage for the headers of one head; uninitialised, so creating it costs nothing.
+pub type HeaderStorage<'a> = [MaybeUninit<httparse::Header<'a>>; MAX_HEADERS];
+
+/// Fresh header storage for [`parse_head`].
+pub fn header_storage<'a>() -> HeaderStorage<'a> {
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
+}
+
+/// Parses the head at the start of `buf`. `headers` is caller-provided storage
+/// (see [`header_storage`]); at most [`MAX_HEADERS`] of it is used.
 pub fn parse_head<'a>(
     buf: &'a [u8],
-    headers: &'a mut [httparse::Header<'a>],
+    headers: &'a mut [MaybeUninit<httparse::Header<'a>>],
 ) -> Result<HeadStatus<'a>, HeadError> {
     let storage_len = headers.len().min(MAX_HEADERS);
-    let mut req = httparse::Request::new(&mut headers[..storage_len]);
-    let status = match req.parse(buf) {
+    let mut req = httparse::Request::new(&mut []);
+    let status = match req.parse_with_uninit_headers(buf, &mut headers[..storage_len]) {
         Ok(s) => s,
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
         Err(_) => return Err(HeadError::Malformed),
@@ -151,6 +161,11 @@ pub fn parse_head<'a>(
     let mut conn_keep_alive = false;
     for h in headers {
         let name = h.name;
+        // Only four names matter for framing; their lengths tell them apart
+        // cheaply before any case-insensitive comparison.
+        if !matches!(name.len(), 6 | 10 | 14 | 17) {
+            continue;
+        }
         if name.eq_ignore_ascii_case("content-length") {
             let n = parse_content_length(h.value).ok_or(HeadError::BadContentLength)?;
             if content_length.is_some_and(|prev| prev != n) {
@@ -243,8 +258,11 @@ x-amz-date: 20261129T031500Z\r\n\
 Authorization: AWS4-HMAC-SHA256 Credential=AK/20261129/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000\r\n\
 \r\n";
 
-    fn parse(buf: &[u8]) -> Result<Option<(Method, String, String, BodyFraming, bool, bool, usize)>, HeadError> {
-        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    /// (method, path, query, framing, expect-continue, keep-alive, head length)
+    type Parsed = (Method, String, String, BodyFraming, bool, bool, usize);
+
+    fn parse(buf: &[u8]) -> Result<Option<Parsed>, HeadError> {
+        let mut storage = header_storage();
         Ok(match parse_head(buf, &mut storage)? {
             HeadStatus::Partial => None,
             HeadStatus::Complete { head, head_len } => Some((

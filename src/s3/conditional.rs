@@ -50,7 +50,7 @@ mod tests {
 
     fn check(headers: &str) -> Option<S3ErrorCode> {
         let raw = format!("GET /b/k HTTP/1.1\r\nHost: h\r\n{headers}\r\n");
-        let mut storage = [httparse::EMPTY_HEADER; 16];
+        let mut storage = crate::http::header_storage();
         let crate::http::HeadStatus::Complete { head, .. } = crate::http::parse_head(raw.as_bytes(), &mut storage).unwrap()
         else {
             panic!("complete head expected")

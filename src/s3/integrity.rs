@@ -60,7 +60,7 @@ impl ChecksumAlgorithm {
     }
 
     /// Digest length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn digest_len(self) -> usize {
         match self {
             ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c => 4,
             ChecksumAlgorithm::Crc64Nvme => 8,
@@ -143,7 +143,7 @@ impl Integrity {
                     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
                 ));
             }
-            let digest = B64.decode(v.trim_ascii()).ok().filter(|d| d.len() == alg.len()).ok_or_else(|| {
+            let digest = B64.decode(v.trim_ascii()).ok().filter(|d| d.len() == alg.digest_len()).ok_or_else(|| {
                 S3Error::with_message(
                     S3ErrorCode::InvalidRequest,
                     format!("Value for {} header is invalid.", alg.header()),
@@ -252,7 +252,7 @@ mod tests {
         }
         raw.extend_from_slice(b"\r\n");
         let raw: &'static [u8] = Box::leak(raw.into_boxed_slice());
-        let storage = Box::leak(Box::new([httparse::EMPTY_HEADER; 16]));
+        let storage = Box::leak(Box::new(crate::http::header_storage()));
         match crate::http::parse_head(raw, storage).unwrap() {
             crate::http::HeadStatus::Complete { head, .. } => Integrity::from_request(&head, None),
             crate::http::HeadStatus::Partial => unreachable!(),

@@ -164,10 +164,7 @@ fn unsupported(query: &str, table: &[(&str, &'static str)]) -> Option<&'static s
 
 /// Percent-decodes a path segment; `None` when the result is not UTF-8.
 pub fn decode(raw: &str) -> Option<Cow<'_, str>> {
-    match percent_encoding::percent_decode_str(raw).decode_utf8() {
-        Ok(s) => Some(s),
-        Err(_) => None,
-    }
+    percent_encoding::percent_decode_str(raw).decode_utf8().ok()
 }
 
 /// Routes a request. `host` is the Host header; `domain` enables

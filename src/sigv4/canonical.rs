@@ -157,19 +157,14 @@ pub(crate) fn write_canonical_query(
 /// Appends a header value trimmed of spaces and tabs, inner runs of spaces
 /// collapsed to one.
 fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
-    let value = trim_ows(value);
-    let mut prev_space = false;
-    for &b in value {
-        if b == b' ' {
-            if !prev_space {
-                out.push(b' ');
-            }
-            prev_space = true;
-        } else {
-            out.push(b);
-            prev_space = false;
-        }
+    let mut rest = trim_ows(value);
+    // Copy up to and including each space, then skip the run of spaces after it.
+    while let Some(i) = memchr::memchr(b' ', rest) {
+        out.extend_from_slice(&rest[..=i]);
+        let run = rest[i..].iter().take_while(|&&b| b == b' ').count();
+        rest = &rest[i + run..];
     }
+    out.extend_from_slice(rest);
 }
 
 fn trim_ows(v: &[u8]) -> &[u8] {

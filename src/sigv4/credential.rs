@@ -125,32 +125,72 @@ impl<'a> Iterator for Split<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
         let b = s.as_bytes();
-        for i in 0..b.len() {
-            let sep_len = match self.encoded {
-                _ if b[i] == self.sep => 1,
-                Some([hi, lo])
-                    if b[i] == b'%'
-                        && b.len() >= i + 3
+        let cut = match self.encoded {
+            None => memchr::memchr(self.sep, b).map(|i| (i, 1)),
+            Some([hi, lo]) => {
+                let mut from = 0;
+                loop {
+                    let Some(i) = memchr::memchr2(self.sep, b'%', &b[from..]).map(|i| i + from) else {
+                        break None;
+                    };
+                    if b[i] == self.sep {
+                        break Some((i, 1));
+                    }
+                    if b.len() >= i + 3
                         && b[i + 1].eq_ignore_ascii_case(&hi)
-                        && b[i + 2].eq_ignore_ascii_case(&lo) =>
-                {
-                    3
+                        && b[i + 2].eq_ignore_ascii_case(&lo)
+                    {
+                        break Some((i, 3));
+                    }
+                    from = i + 1;
                 }
-                _ => continue,
-            };
+            }
+        };
+        match cut {
             // The separators are ASCII, so both cuts are char boundaries.
-            self.rest = Some(&s[i + sep_len..]);
-            return Some(&s[..i]);
+            Some((i, sep_len)) => {
+                self.rest = Some(&s[i + sep_len..]);
+                Some(&s[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
         }
-        self.rest = None;
-        Some(s)
     }
 }
 
 /// RFC 9110 `tchar`: the bytes a header field name may contain.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -53,12 +53,9 @@ impl PayloadHash {
             STREAMING_SIGNED_TRAILER => PayloadHash::StreamingSignedTrailer,
             STREAMING_UNSIGNED_TRAILER => PayloadHash::StreamingUnsignedTrailer,
             STREAMING_ECDSA | STREAMING_ECDSA_TRAILER => return Err(SigV4Error::UnsupportedPayload),
-            hex_value if hex_value.len() == DIGEST_HEX_LEN => {
-                let mut digest = [0u8; DIGEST_LEN];
-                hex::decode_to_slice(hex_value, &mut digest).map_err(|_| SigV4Error::InvalidContentSha256)?;
-                PayloadHash::Sha256(digest)
-            }
-            _ => return Err(SigV4Error::InvalidContentSha256),
+            hex_value => PayloadHash::Sha256(
+                decode_hex_digest(hex_value.as_bytes()).ok_or(SigV4Error::InvalidContentSha256)?,
+            ),
         })
     }
 
@@ -82,6 +79,38 @@ impl PayloadHash {
         matches!(self, PayloadHash::StreamingSignedTrailer | PayloadHash::StreamingUnsignedTrailer)
     }
 }
+
+/// Decodes exactly 64 hex digits (either case) into a 32-byte digest.
+pub(crate) fn decode_hex_digest(hex: &[u8]) -> Option<[u8; DIGEST_LEN]> {
+    if hex.len() != DIGEST_HEX_LEN {
+        return None;
+    }
+    let mut out = [0u8; DIGEST_LEN];
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[usize::from(pair[0])], HEX_VALUE[usize::from(pair[1])]);
+        bad |= (hi | lo) & 0xF0;
+        *byte = hi << 4 | lo;
+    }
+    (bad == 0).then_some(out)
+}
+
+/// The value of a hex digit, or 0xFF.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0u8;
+    while i < 10 {
+        table[(b'0' + i) as usize] = i;
+        i += 1;
+    }
+    let mut i = 0u8;
+    while i < 6 {
+        table[(b'a' + i) as usize] = 10 + i;
+        table[(b'A' + i) as usize] = 10 + i;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -107,5 +136,22 @@ mod tests {
         }
         assert_eq!(PayloadHash::parse(STREAMING_ECDSA), Err(SigV4Error::UnsupportedPayload));
         assert_eq!(PayloadHash::parse(STREAMING_ECDSA_TRAILER), Err(SigV4Error::UnsupportedPayload));
+    }
+
+    #[test]
+    fn hex_digests() {
+        let lower = "00ff7f80a5c3e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495";
+        let decoded = decode_hex_digest(lower.as_bytes()).unwrap();
+        assert_eq!(hex::encode(decoded), lower);
+        assert_eq!(decode_hex_digest(lower.to_uppercase().as_bytes()), Some(decoded));
+        for bad in [
+            "",
+            &lower[1..],
+            &format!("{lower}0"),
+            &lower.replacen('0', "g", 1),
+            &lower.replacen('0', "\u{e9}", 1),
+        ] {
+            assert_eq!(decode_hex_digest(bad.as_bytes()), None, "{bad}");
+        }
     }
 }

@@ -38,8 +38,8 @@ use super::canonical::{RequestParts, write_canonical_request};
 use super::credential::{Credential, SignedHeaders};
 use super::detect::{AuthInput, AuthKind};
 use super::error::{Malformed, RegionMismatch, SigV4Error};
-use super::limits::{AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, MAX_CLOCK_SKEW_SECS, SCOPE_DATE_LEN};
-use super::payload::{PayloadHash, UNSIGNED_PAYLOAD};
+use super::limits::{AMZ_DATE_LEN, DIGEST_LEN, MAX_CLOCK_SKEW_SECS, SCOPE_DATE_LEN};
+use super::payload::{PayloadHash, UNSIGNED_PAYLOAD, decode_hex_digest};
 use super::scratch::SigV4Scratch;
 use super::sign::{Scope, canonical_hash, signature};
 use super::signing_key::SigningKeyCache;
@@ -270,11 +270,7 @@ fn check_amz_headers_signed(
 
 /// Decodes a 64-hex-digit signature; anything else cannot match.
 fn decode_signature(s: &str) -> Result<[u8; DIGEST_LEN], SigV4Error> {
-    let mut out = [0u8; DIGEST_LEN];
-    if s.len() != DIGEST_HEX_LEN || hex::decode_to_slice(s, &mut out).is_err() {
-        return Err(SigV4Error::SignatureDoesNotMatch);
-    }
-    Ok(out)
+    decode_hex_digest(s.as_bytes()).ok_or(SigV4Error::SignatureDoesNotMatch)
 }
 
 #[cfg(test)]
