@@ -126,7 +126,8 @@ impl<'a> Iterator for Split<'a> {
         let s = self.rest?;
         let b = s.as_bytes();
         let cut = match self.encoded {
-            None => memchr::memchr(self.sep, b).map(|i| (i, 1)),
+            // Names and scope parts are short: a plain scan beats a memchr call.
+            None => b.iter().position(|&c| c == self.sep).map(|i| (i, 1)),
             Some([hi, lo]) => {
                 let mut from = 0;
                 loop {

@@ -36,5 +36,7 @@ for part in iter(lambda: body.read(chunk), b""):
     n += len(part)
 assert n == size and got.hexdigest() == want, (n, size)
 assert len(where("logs", "large")) == 1
+s3.delete_object(Bucket="logs", Key="large")
+assert where("logs", "large") == []
 os.remove(path)
 ok(f"{size} bytes round trip")
