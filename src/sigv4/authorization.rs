@@ -17,7 +17,7 @@
 //!   SignatureDoesNotMatch). Region, date and clock are checked by `verify`,
 //!   which knows the endpoint region and the time.
 
-use super::credential::{Credential, SignedHeaders};
+use super::credential::{Credential, SignedHeaders, Split, split_once_byte};
 use super::error::{Malformed, SigV4Error};
 use super::limits::ALGORITHM;
 
@@ -38,7 +38,8 @@ impl<'a> AuthorizationV4<'a> {
     pub fn parse(value: &'a str) -> Result<AuthorizationV4<'a>, SigV4Error> {
         let malformed = SigV4Error::HeaderMalformed;
         let value = value.trim_matches(is_ows);
-        let (scheme, rest) = value.split_once(is_ows).unwrap_or((value, ""));
+        let scheme_end = value.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(value.len());
+        let (scheme, rest) = value.split_at(scheme_end);
         if scheme != ALGORITHM {
             return Err(if scheme == SIGV2_SCHEME {
                 SigV4Error::UnsupportedMechanism
@@ -47,12 +48,12 @@ impl<'a> AuthorizationV4<'a> {
             });
         }
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for part in rest.split(',') {
+        for part in Split::plain(rest, b',') {
             let part = part.trim_matches(is_ows);
             if part.is_empty() {
                 continue;
             }
-            let (name, val) = part.split_once('=').ok_or(malformed(Malformed::BadComponent))?;
+            let (name, val) = split_once_byte(part, b'=').ok_or(malformed(Malformed::BadComponent))?;
             let slot = match name {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed_headers,

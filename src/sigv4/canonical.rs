@@ -15,7 +15,8 @@
 //!   double encoding, repeated slashes kept. The verifier also tries the raw
 //!   path as sent when that differs (see `verify`).
 //! - A `%` not followed by two hex digits is not an escape: it stays the literal
-//!   byte `%` and is encoded `%25` (lenient, like the S3 SDKs' decoders).
+//!   byte `%` and is encoded `%25` (lenient: a client that sent a bare `%`
+//!   can only have signed it as `%25`, or as sent, which the raw-path retry covers).
 //! - CanonicalQuery: `&`-separated `k=v` or `k` (value `""`), empty pieces
 //!   skipped, both sides decoded then encoded (`+` is a literal `+`, encoded
 //!   `%2B`), sorted by encoded name then encoded value (bytewise).
@@ -30,7 +31,7 @@
 
 use std::ops::Range;
 
-use super::credential::SignedHeaders;
+use super::credential::{SignedHeaders, Split, split_once_byte};
 use super::scratch::SigV4Scratch;
 
 /// Name of the presigned query parameter left out of the canonical query.
@@ -38,15 +39,32 @@ pub const SIGNATURE_PARAM: &str = "X-Amz-Signature";
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Whether `b` is left unencoded by the AWS rule (RFC 3986 unreserved).
+/// Bytes left unencoded by the AWS rule (RFC 3986 unreserved), and the same
+/// plus `/` (paths).
+const UNRESERVED: [bool; 256] = unreserved_table(false);
+const UNRESERVED_OR_SLASH: [bool; 256] = unreserved_table(true);
+
+const fn unreserved_table(slash: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || (slash && b == b'/');
+        i += 1;
+    }
+    table
+}
+
+/// The table of bytes written as they are.
 #[inline]
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+fn kept(encode_slash: bool) -> &'static [bool; 256] {
+    if encode_slash { &UNRESERVED } else { &UNRESERVED_OR_SLASH }
 }
 
 #[inline]
 fn push_encoded(b: u8, encode_slash: bool, out: &mut Vec<u8>) {
-    if is_unreserved(b) || (b == b'/' && !encode_slash) {
+    if kept(encode_slash)[usize::from(b)] {
         out.push(b);
     } else {
         out.extend_from_slice(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 15)]]);
@@ -75,9 +93,10 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Appends `raw` percent-decoded and then AWS-encoded (see the module docs for
 /// invalid escapes). Runs of unreserved bytes are copied in one go.
 pub(crate) fn reencode(raw: &[u8], encode_slash: bool, out: &mut Vec<u8>) {
+    let kept = kept(encode_slash);
     let mut i = 0;
     while i < raw.len() {
-        let run = raw[i..].iter().position(|&b| !(is_unreserved(b) || (b == b'/' && !encode_slash)));
+        let run = raw[i..].iter().position(|&b| !kept[usize::from(b)]);
         let run = run.unwrap_or(raw.len() - i);
         out.extend_from_slice(&raw[i..i + run]);
         i += run;
@@ -123,11 +142,11 @@ pub(crate) fn write_canonical_query(
 ) {
     buf.clear();
     params.clear();
-    for piece in query.split('&') {
+    for piece in Split::plain(query, b'&') {
         if piece.is_empty() {
             continue;
         }
-        let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+        let (name, value) = split_once_byte(piece, b'=').unwrap_or((piece, ""));
         if skip_signature && name == SIGNATURE_PARAM {
             continue;
         }
@@ -176,12 +195,12 @@ fn trim_ows(v: &[u8]) -> &[u8] {
 /// Appends the canonical headers block (one `name:value\n` line per signed
 /// name). Returns whether every signed name was present in `headers`.
 pub(crate) fn write_canonical_headers(
-    signed: &SignedHeaders<'_>,
+    names: &[&str],
     headers: &[httparse::Header<'_>],
     out: &mut Vec<u8>,
 ) -> bool {
     let mut all_present = true;
-    for name in signed.iter() {
+    for &name in names {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         let mut found = false;
@@ -208,6 +227,8 @@ pub(crate) struct RequestParts<'x> {
     pub query: &'x str,
     pub headers: &'x [httparse::Header<'x>],
     pub signed_headers: SignedHeaders<'x>,
+    /// `signed_headers.names()`, collected once by the caller.
+    pub signed_names: &'x [&'x str],
     /// The payload-hash line, verbatim.
     pub payload: &'x str,
     /// Leave `X-Amz-Signature` out of the canonical query (presigned).
@@ -239,7 +260,7 @@ pub(crate) fn write_canonical_request(parts: &RequestParts<'_>, scratch: &mut Si
     out.push(b'\n');
     write_canonical_query(parts.query, parts.skip_signature_param, qbuf, params, out);
     out.push(b'\n');
-    let all_headers_present = write_canonical_headers(&parts.signed_headers, parts.headers, out);
+    let all_headers_present = write_canonical_headers(parts.signed_names, parts.headers, out);
     out.push(b'\n');
     parts.signed_headers.write_to(out);
     out.push(b'\n');
@@ -317,11 +338,9 @@ mod tests {
             httparse::Header { name: "MY-HEADER1", value: b"\tvalue2" },
         ];
         let mut out = Vec::new();
-        let signed = SignedHeaders::parse("my-header1;my-header2", false).unwrap();
-        assert!(write_canonical_headers(&signed, &headers, &mut out));
+        assert!(write_canonical_headers(&["my-header1", "my-header2"], &headers, &mut out));
         assert_eq!(out, b"my-header1:value1,value2\nmy-header2:\"a b c\"\n");
         out.clear();
-        let signed = SignedHeaders::parse("host;my-header1", false).unwrap();
-        assert!(!write_canonical_headers(&signed, &headers, &mut out));
+        assert!(!write_canonical_headers(&["host", "my-header1"], &headers, &mut out));
     }
 }

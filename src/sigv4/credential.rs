@@ -15,8 +15,10 @@
 //! - A parsed [`SignedHeaders`] has at least one name, no empty name, and only
 //!   RFC 9110 token characters in each name.
 
+use smallvec::SmallVec;
+
 use super::error::Malformed;
-use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
+use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR, SIGNED_HEADERS_INLINE};
 
 /// A parsed credential scope. The service is always `s3` and the terminator
 /// `aws4_request` (checked by [`Credential::parse`]).
@@ -56,6 +58,10 @@ impl<'a> Credential<'a> {
     }
 }
 
+/// The names of a SignedHeaders list, on the stack up to
+/// [`SIGNED_HEADERS_INLINE`] names (more spill to the heap).
+pub type HeaderNames<'a> = SmallVec<[&'a str; SIGNED_HEADERS_INLINE]>;
+
 /// The SignedHeaders list, in the order the client sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedHeaders<'a> {
@@ -68,7 +74,20 @@ impl<'a> SignedHeaders<'a> {
     /// separates (query form).
     pub fn parse(raw: &'a str, encoded: bool) -> Result<SignedHeaders<'a>, Malformed> {
         let list = SignedHeaders { raw, encoded };
-        if raw.is_empty() || !list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar)) {
+        let valid = if encoded {
+            !raw.is_empty() && list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar))
+        } else {
+            // One pass: token bytes, `;` never first, last or doubled.
+            let mut prev = b';';
+            for &c in raw.as_bytes() {
+                if (c == b';' && prev == b';') || (c != b';' && !is_tchar(c)) {
+                    return Err(Malformed::SignedHeaders);
+                }
+                prev = c;
+            }
+            prev != b';'
+        };
+        if !valid {
             return Err(Malformed::SignedHeaders);
         }
         Ok(list)
@@ -82,6 +101,11 @@ impl<'a> SignedHeaders<'a> {
     /// The header names, in order.
     pub fn iter(&self) -> Split<'a> {
         Split::new(self.raw, b';', self.encoded.then_some(*b"3B"))
+    }
+
+    /// The names collected on the stack, to walk them several times cheaply.
+    pub fn names(&self) -> HeaderNames<'a> {
+        self.iter().collect()
     }
 
     /// Whether `name` is listed (ASCII case-insensitive).
@@ -104,6 +128,9 @@ impl<'a> SignedHeaders<'a> {
     }
 }
 
+/// Below this length a byte loop finds a separator faster than memchr.
+const MEMCHR_MIN_LEN: usize = 32;
+
 /// Splits a string on a separator byte and, optionally, on its percent-encoded
 /// form `%XX` (hex digits matched case-insensitively).
 #[derive(Debug, Clone)]
@@ -117,6 +144,19 @@ impl<'a> Split<'a> {
     fn new(s: &'a str, sep: u8, encoded: Option<[u8; 2]>) -> Split<'a> {
         Split { rest: Some(s), sep, encoded }
     }
+
+    /// Like `str::split(sep)` for an ASCII `sep`, without the char searcher.
+    pub(crate) fn plain(s: &'a str, sep: u8) -> Split<'a> {
+        debug_assert!(sep.is_ascii());
+        Split::new(s, sep, None)
+    }
+}
+
+/// Like `str::split_once(sep)` for an ASCII `sep`, as a plain byte scan.
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    // An ASCII byte is always a char boundary.
+    s.as_bytes().iter().position(|&c| c == sep).map(|i| (&s[..i], &s[i + 1..]))
 }
 
 impl<'a> Iterator for Split<'a> {
@@ -126,8 +166,10 @@ impl<'a> Iterator for Split<'a> {
         let s = self.rest?;
         let b = s.as_bytes();
         let cut = match self.encoded {
-            // Names and scope parts are short: a plain scan beats a memchr call.
-            None => b.iter().position(|&c| c == self.sep).map(|i| (i, 1)),
+            // Names and scope parts are short, where a plain scan beats a
+            // memchr call; queries are long, where memchr wins.
+            None if b.len() < MEMCHR_MIN_LEN => b.iter().position(|&c| c == self.sep).map(|i| (i, 1)),
+            None => memchr::memchr(self.sep, b).map(|i| (i, 1)),
             Some([hi, lo]) => {
                 let mut from = 0;
                 loop {

@@ -15,6 +15,7 @@
 //!   caller's decision.
 
 use super::authorization::AuthorizationV4;
+use super::credential::{Split, split_once_byte};
 use super::error::{Malformed, SigV4Error};
 use super::presigned::{ALGORITHM_PARAM, CREDENTIAL_PARAM, PresignedV4, SIGNATURE_PARAM};
 
@@ -94,8 +95,8 @@ impl QueryAuth {
         if query.is_empty() {
             return q;
         }
-        for piece in query.split('&') {
-            let name = piece.split_once('=').map_or(piece, |(n, _)| n);
+        for piece in Split::plain(query, b'&') {
+            let name = split_once_byte(piece, b'=').map_or(piece, |(n, _)| n);
             match name {
                 ALGORITHM_PARAM => q.algorithm = true,
                 CREDENTIAL_PARAM | SIGNATURE_PARAM => q.v4_other = true,

@@ -37,6 +37,10 @@ pub const CANONICAL_INITIAL_CAPACITY: usize = 4 * 1024;
 pub const QUERY_INITIAL_CAPACITY: usize = 2 * 1024;
 pub const QUERY_PARAMS_INITIAL_CAPACITY: usize = 64;
 
+/// SignedHeaders names kept on the stack while verifying (16 bytes each).
+/// S3 clients sign 3-10 headers; a longer list still works, on the heap.
+pub const SIGNED_HEADERS_INLINE: usize = 16;
+
 /// Longest region name an error message quotes; longer names are cut there.
 /// AWS region names are at most ~20 bytes.
 pub const ERROR_REGION_MAX: usize = 48;

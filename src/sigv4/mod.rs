@@ -21,7 +21,7 @@
 //! Files:
 //! - [`limits`]: every constant of the module.
 //! - [`error`]: [`SigV4Error`] and its mapping to S3 errors.
-//! - [`detect`]: [`AuthInput`], [`AuthKind`], [`detect()`].
+//! - [`detect`](mod@detect): [`AuthInput`], [`AuthKind`], [`detect()`].
 //! - [`authorization`] / [`presigned`]: parsing the header / the query.
 //! - [`credential`]: credential scope and SignedHeaders lists.
 //! - [`payload`]: `x-amz-content-sha256` values.

@@ -17,7 +17,7 @@
 //! - Region, clock and expiry are checked by `verify`, which knows the
 //!   endpoint region and the time; everything else here.
 
-use super::credential::{Credential, SignedHeaders};
+use super::credential::{Credential, SignedHeaders, Split, split_once_byte};
 use super::error::{Malformed, SigV4Error};
 use super::limits::{ALGORITHM, MAX_PRESIGNED_EXPIRES_SECS, SCOPE_DATE_LEN};
 use crate::time::parse_amz_date;
@@ -54,8 +54,8 @@ impl<'a> PresignedV4<'a> {
         let malformed = SigV4Error::QueryMalformed;
         let (mut algorithm, mut credential, mut date, mut expires, mut signed_headers, mut signature) =
             (None, None, None, None, None, None);
-        for piece in query.split('&') {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+        for piece in Split::plain(query, b'&') {
+            let (name, value) = split_once_byte(piece, b'=').unwrap_or((piece, ""));
             let slot = match name {
                 ALGORITHM_PARAM => &mut algorithm,
                 CREDENTIAL_PARAM => &mut credential,

@@ -99,6 +99,8 @@ pub struct OutboundRequest<'x> {
 /// rotated backend secret is never signed with a stale key. A header named in
 /// `signed_headers` but absent from `headers` is signed with an empty value
 /// (the backend will refuse the request; sluice never panics on it).
+// The argument list is the interface the backend client integrates against.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_headers(
     req: &OutboundRequest<'_>,
     creds: (&str, &Secret),
@@ -120,12 +122,15 @@ pub fn sign_headers(
             .is_none_or(|h| h.value == amz_date),
         "x-amz-date header differs from `now`"
     );
+    let signed_headers = SignedHeaders::trusted(req.signed_headers);
+    let names = signed_headers.names();
     let parts = RequestParts {
         method: req.method,
         path: req.path,
         query: req.query,
         headers: req.headers,
-        signed_headers: SignedHeaders::trusted(req.signed_headers),
+        signed_headers,
+        signed_names: &names,
         payload: req.payload_hash,
         skip_signature_param: false,
     };

@@ -34,12 +34,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
+use super::authorization::AuthorizationV4;
 use super::canonical::{RequestParts, write_canonical_request};
 use super::credential::{Credential, SignedHeaders};
 use super::detect::{AuthInput, AuthKind};
 use super::error::{Malformed, RegionMismatch, SigV4Error};
 use super::limits::{AMZ_DATE_LEN, DIGEST_LEN, MAX_CLOCK_SKEW_SECS, SCOPE_DATE_LEN};
 use super::payload::{PayloadHash, UNSIGNED_PAYLOAD, decode_hex_digest};
+use super::presigned::PresignedV4;
 use super::scratch::SigV4Scratch;
 use super::sign::{Scope, canonical_hash, signature};
 use super::signing_key::SigningKeyCache;
@@ -105,15 +107,20 @@ pub fn verify<'a>(
     scratch: &mut SigV4Scratch,
     cache: &mut SigningKeyCache,
 ) -> Result<Verified<'a>, SigV4Error> {
-    let (check, presigned) = match auth {
-        AuthKind::Header(a) => {
-            (header_checks(input, a.credential, a.signed_headers, a.signature, ctx)?, false)
-        }
-        AuthKind::Presigned(p) => (presigned_checks(input, p, ctx)?, true),
+    let signed = match auth {
+        AuthKind::Header(a) => a.signed_headers,
+        AuthKind::Presigned(p) => p.signed_headers,
+        AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
+    };
+    // Walked several times below: collect the names once, on the stack.
+    let names = signed.names();
+    let check = match auth {
+        AuthKind::Header(a) => header_checks(input, a, &names, ctx)?,
+        AuthKind::Presigned(p) => presigned_checks(input, p, &names, ctx)?,
         AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
     };
     let (seed_signature, signing_key) =
-        check_signature(input, &check, presigned, secret, key_version, scratch, cache)?;
+        check_signature(input, &check, &names, secret, key_version, scratch, cache)?;
     let mut amz_date = [0u8; AMZ_DATE_LEN];
     amz_date.copy_from_slice(check.amz_date.as_bytes()); // parse_amz_date checked the length
     Ok(Verified {
@@ -123,7 +130,7 @@ pub fn verify<'a>(
         time: check.time,
         date: check.credential.date,
         region: check.credential.region,
-        presigned,
+        presigned: check.presigned,
         seed_signature,
         signing_key,
     })
@@ -138,16 +145,17 @@ struct Check<'a> {
     payload: PayloadHash,
     payload_line: &'a str,
     provided: [u8; DIGEST_LEN],
+    presigned: bool,
 }
 
 fn header_checks<'a>(
     input: &AuthInput<'a>,
-    credential: Credential<'a>,
-    signed_headers: SignedHeaders<'a>,
-    signature: &'a str,
+    auth: &AuthorizationV4<'a>,
+    names: &[&str],
     ctx: &VerifyCtx<'_>,
 ) -> Result<Check<'a>, SigV4Error> {
     let malformed = SigV4Error::HeaderMalformed;
+    let credential = auth.credential;
     if credential.region != ctx.region {
         return Err(malformed(Malformed::Region(RegionMismatch::new(credential.region, ctx.region))));
     }
@@ -162,14 +170,25 @@ fn header_checks<'a>(
     if ctx.now.abs_diff(time) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(SigV4Error::TimeTooSkewed);
     }
-    check_amz_headers_signed(input.headers, &signed_headers)?;
-    let provided = decode_signature(signature)?;
-    Ok(Check { credential, signed_headers, amz_date, time, payload, payload_line, provided })
+    check_amz_headers_signed(input.headers, names)?;
+    let provided = decode_signature(auth.signature)?;
+    let signed_headers = auth.signed_headers;
+    Ok(Check {
+        credential,
+        signed_headers,
+        amz_date,
+        time,
+        payload,
+        payload_line,
+        provided,
+        presigned: false,
+    })
 }
 
 fn presigned_checks<'a>(
     input: &AuthInput<'a>,
-    p: &super::presigned::PresignedV4<'a>,
+    p: &PresignedV4<'a>,
+    names: &[&str],
     ctx: &VerifyCtx<'_>,
 ) -> Result<Check<'a>, SigV4Error> {
     if p.credential.region != ctx.region {
@@ -186,7 +205,7 @@ fn presigned_checks<'a>(
         Some(v) => (v, PayloadHash::parse(v)?),
         None => (UNSIGNED_PAYLOAD, PayloadHash::Unsigned),
     };
-    check_amz_headers_signed(input.headers, &p.signed_headers)?;
+    check_amz_headers_signed(input.headers, names)?;
     let provided = decode_signature(p.signature)?;
     Ok(Check {
         credential: p.credential,
@@ -196,6 +215,7 @@ fn presigned_checks<'a>(
         payload,
         payload_line,
         provided,
+        presigned: true,
     })
 }
 
@@ -204,7 +224,7 @@ fn presigned_checks<'a>(
 fn check_signature(
     input: &AuthInput<'_>,
     check: &Check<'_>,
-    presigned: bool,
+    names: &[&str],
     secret: &Secret,
     key_version: u64,
     scratch: &mut SigV4Scratch,
@@ -216,8 +236,9 @@ fn check_signature(
         query: input.query,
         headers: input.headers,
         signed_headers: check.signed_headers,
+        signed_names: names,
         payload: check.payload_line,
-        skip_signature_param: presigned,
+        skip_signature_param: check.presigned,
     };
     let written = write_canonical_request(&parts, scratch);
     if !written.all_headers_present {
@@ -257,12 +278,10 @@ fn header_str<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a st
 }
 
 /// Every `x-amz-*` request header must be listed in SignedHeaders.
-fn check_amz_headers_signed(
-    headers: &[httparse::Header<'_>],
-    signed: &SignedHeaders<'_>,
-) -> Result<(), SigV4Error> {
+fn check_amz_headers_signed(headers: &[httparse::Header<'_>], names: &[&str]) -> Result<(), SigV4Error> {
     let is_amz = |name: &str| name.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
-    if headers.iter().any(|h| is_amz(h.name) && !signed.contains(h.name)) {
+    let signed = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+    if headers.iter().any(|h| is_amz(h.name) && !signed(h.name)) {
         return Err(SigV4Error::UnsignedHeaders);
     }
     Ok(())

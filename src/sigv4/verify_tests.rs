@@ -308,12 +308,14 @@ fn presign(path: &str, headers: &[(&str, &str)], signed_enc: &str, payload_line:
     let mut req = Req::new("PUT", &format!("{path}?{query}"), headers);
     let hdrs: Vec<_> =
         req.headers.iter().map(|(n, v)| httparse::Header { name: n, value: v.as_bytes() }).collect();
+    let signed_headers = SignedHeaders::parse(signed_enc, true).unwrap();
     let parts = RequestParts {
         method: "PUT",
         path,
         query: &query,
         headers: &hdrs,
-        signed_headers: SignedHeaders::parse(signed_enc, true).unwrap(),
+        signed_headers,
+        signed_names: &signed_headers.names(),
         payload: payload_line,
         skip_signature_param: true,
     };
