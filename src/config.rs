@@ -304,8 +304,10 @@ impl RawConfig {
     /// Checks every field and builds the typed [`Config`].
     pub fn validate(self) -> anyhow::Result<Config> {
         let s = self.server;
-        let listen: SocketAddr =
-            s.listen.parse().map_err(|_| anyhow!("server.listen: {:?} is not an ip:port address", s.listen))?;
+        let listen: SocketAddr = s
+            .listen
+            .parse()
+            .map_err(|_| anyhow!("server.listen: {:?} is not an ip:port address", s.listen))?;
         check_name("server.region", &s.region)?;
         if let Some(d) = &s.domain
             && (d.is_empty() || d.contains('/') || d.contains(':'))
@@ -356,7 +358,9 @@ impl RawConfig {
             let (access_key, secret_key) = match (&endpoint, b.access_key, b.secret_key) {
                 (Endpoint::Http { .. }, Some(a), Some(s)) if !a.is_empty() && !s.is_empty() => (a, s),
                 (Endpoint::Http { .. }, ..) => bail!("{at}: S3 backends need access_key and secret_key"),
-                (Endpoint::File { .. }, a, s) => (a.unwrap_or_default(), s.unwrap_or_else(|| Secret::new(""))),
+                (Endpoint::File { .. }, a, s) => {
+                    (a.unwrap_or_default(), s.unwrap_or_else(|| Secret::new("")))
+                }
             };
             let signing_region = b.signing_region.unwrap_or_else(|| DEFAULT_REGION.to_string());
             check_name(&format!("{at}.signing_region"), &signing_region)?;
@@ -385,9 +389,11 @@ impl RawConfig {
                 if k.secret_key.is_empty() {
                     bail!("{kat}.secret_key: must not be empty");
                 }
-                let dup = tenants.iter().flat_map(|o| o.keys.iter()).chain(keys.iter()).any(|o: &KeyConfig| {
-                    o.access_key == k.access_key
-                });
+                let dup = tenants
+                    .iter()
+                    .flat_map(|o| o.keys.iter())
+                    .chain(keys.iter())
+                    .any(|o: &KeyConfig| o.access_key == k.access_key);
                 if dup {
                     bail!("{kat}.access_key: {:?} is used twice", k.access_key);
                 }
@@ -414,7 +420,8 @@ impl RawConfig {
             if b.replicas == 0 || b.replicas > MAX_REPLICAS {
                 bail!("{at}.replicas: must be 1..={MAX_REPLICAS}");
             }
-            let eligible = backends.iter().filter(|x| crate::placement::is_allowed(&x.region, &b.residency)).count();
+            let eligible =
+                backends.iter().filter(|x| crate::placement::is_allowed(&x.region, &b.residency)).count();
             if usize::from(b.replicas) > eligible {
                 bail!(
                     "{at} ({}/{}): replicas = {} but only {eligible} backend(s) are eligible under residency {:?}",
@@ -424,10 +431,19 @@ impl RawConfig {
                     b.residency
                 );
             }
-            buckets.push(BucketConfig { tenant: b.tenant, name: b.name, residency: b.residency, replicas: b.replicas });
+            buckets.push(BucketConfig {
+                tenant: b.tenant,
+                name: b.name,
+                residency: b.residency,
+                replicas: b.replicas,
+            });
         }
         if usize::from(s.default_replicas) > backends.len() {
-            bail!("server.default_replicas: {} is more than the {} backends", s.default_replicas, backends.len());
+            bail!(
+                "server.default_replicas: {} is more than the {} backends",
+                s.default_replicas,
+                backends.len()
+            );
         }
 
         Ok(Config {
@@ -474,7 +490,8 @@ fn check_name(field: &str, v: &str) -> anyhow::Result<()> {
 }
 
 fn check_access_key(field: &str, v: &str) -> anyhow::Result<()> {
-    let ok = (MIN_ACCESS_KEY_LEN..=MAX_ACCESS_KEY_LEN).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric());
+    let ok = (MIN_ACCESS_KEY_LEN..=MAX_ACCESS_KEY_LEN).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric());
     if !ok {
         bail!("{field}: access keys are {MIN_ACCESS_KEY_LEN} to {MAX_ACCESS_KEY_LEN} letters and digits");
     }

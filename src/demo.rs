@@ -22,7 +22,8 @@ pub const DEMO_CREDENTIALS_FILE: &str = "demo-credentials.json";
 pub const DEMO_TENANT: &str = "demo";
 pub const DEMO_BUCKET: &str = "demo";
 /// The three local backends: (id, region).
-pub const DEMO_BACKENDS: [(&str, &str); 3] = [("local-a", "region-a"), ("local-b", "region-b"), ("local-c", "region-c")];
+pub const DEMO_BACKENDS: [(&str, &str); 3] =
+    [("local-a", "region-a"), ("local-b", "region-b"), ("local-c", "region-c")];
 
 /// The demo tenant's key.
 #[derive(Serialize, Deserialize)]

@@ -199,7 +199,9 @@ impl S3ErrorCode {
             }
             BucketNotEmpty => "The bucket you tried to delete is not empty",
             EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
-            IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            IncompleteBody => {
+                "You did not provide the number of bytes specified by the Content-Length HTTP header."
+            }
             InternalError => "We encountered an internal error. Please try again.",
             InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
             InvalidArgument => "Invalid Argument",
@@ -226,7 +228,9 @@ impl S3ErrorCode {
             }
             PreconditionFailed => "At least one of the preconditions you specified did not hold.",
             RequestHeaderSectionTooLarge => "Your request header section exceeds the maximum allowed size.",
-            RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
+            RequestTimeTooSkewed => {
+                "The difference between the request time and the current time is too large."
+            }
             RequestTimeout => {
                 "Your socket connection to the server was not read from or written to within the timeout period."
             }

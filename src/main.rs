@@ -14,7 +14,11 @@ use sluice::config::RawConfig;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
-#[command(name = "sluice", version, about = "A thread-per-core S3 proxy that routes objects to hashed backends")]
+#[command(
+    name = "sluice",
+    version,
+    about = "A thread-per-core S3 proxy that routes objects to hashed backends"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -39,9 +43,9 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve { config: None }) {
         Command::Serve { config } => serve(config),
-        Command::CheckConfig { config } => {
-            RawConfig::load(&config).and_then(RawConfig::validate).map(|_| println!("{}: ok", config.display()))
-        }
+        Command::CheckConfig { config } => RawConfig::load(&config)
+            .and_then(RawConfig::validate)
+            .map(|_| println!("{}: ok", config.display())),
     };
     if let Err(e) = result {
         eprintln!("sluice: {e:#}");
@@ -59,8 +63,9 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
     };
     let config = raw.validate().context("invalid configuration")?;
     sluice::observe::logging::init(&config.log);
-    let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
-        .context("installing signal handlers")?;
+    let signals =
+        signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+            .context("installing signal handlers")?;
     let server = sluice::server::start(config)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "sluice listening on http://{}", server.addr)?;

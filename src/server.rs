@@ -49,7 +49,8 @@ pub struct Server {
 /// Opens the store, seeds it from the config, and starts the workers.
 pub fn start(config: Config) -> anyhow::Result<Server> {
     let meta_dir = config.server.data_dir.join("meta");
-    let store = MetaStore::open(&meta_dir).with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
+    let store = MetaStore::open(&meta_dir)
+        .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
     store.seed(&config, crate::time::now_unix()).context("seeding the metadata store from the config")?;
     let contents = store.load().context("loading the metadata store")?;
     let hub = SnapshotHub::new(&contents);

@@ -52,7 +52,12 @@ impl BodySource for WithholdingSource<'_> {
     }
 }
 
-async fn read_all(backend: &AnyBackend, bucket: &str, key: &str, range: Option<ByteRange>) -> (u16, Vec<u8>, Vec<u8>) {
+async fn read_all(
+    backend: &AnyBackend,
+    bucket: &str,
+    key: &str,
+    range: Option<ByteRange>,
+) -> (u16, Vec<u8>, Vec<u8>) {
     let req = GetRequest { bucket, key, range, head_only: false };
     let resp = backend.get_object(&req).await.unwrap();
     let mut body = resp.body;
@@ -81,7 +86,8 @@ async fn suite(backend: AnyBackend) {
     for size in [0usize, 1, 300 * 1024 + 7] {
         let data: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
         let key = format!("dir/obj {size}");
-        let put = PutRequest { bucket, key: &key, content_length: size as u64, headers, payload_sha256: None };
+        let put =
+            PutRequest { bucket, key: &key, content_length: size as u64, headers, payload_sha256: None };
         let out = backend.put_object(&put, &mut SliceSource::new(&data)).await.unwrap();
         let md5 = {
             use md5::Digest;
@@ -95,7 +101,10 @@ async fn suite(backend: AnyBackend) {
         assert!(lines.contains("content-type: text/x-suite"), "{lines}");
         assert!(lines.contains("x-amz-meta-color: green"), "{lines}");
         assert!(lines.contains(&format!("etag: \"{md5}\"")), "{lines}");
-        let head = backend.get_object(&GetRequest { bucket, key: &key, range: None, head_only: true }).await.unwrap();
+        let head = backend
+            .get_object(&GetRequest { bucket, key: &key, range: None, head_only: true })
+            .await
+            .unwrap();
         assert_eq!(head.head.content_length, size as u64);
         assert_eq!(head.head.etag.as_deref(), Some(format!("\"{md5}\"").as_str()));
         assert!(head.head.last_modified.is_some());
@@ -117,7 +126,12 @@ async fn suite(backend: AnyBackend) {
         let lines = String::from_utf8(lines).unwrap().to_ascii_lowercase();
         assert!(lines.contains(&format!("content-range: bytes {lo}-{hi}/{}", full.len())), "{lines}");
     }
-    let bad = GetRequest { bucket, key, range: Some(ByteRange::From { first: 10_000_000, last: None }), head_only: false };
+    let bad = GetRequest {
+        bucket,
+        key,
+        range: Some(ByteRange::From { first: 10_000_000, last: None }),
+        head_only: false,
+    };
     let err = backend.get_object(&bad).await.err().unwrap();
     assert_eq!(S3Error::from(err).code, S3ErrorCode::InvalidRange);
 
@@ -130,7 +144,8 @@ async fn suite(backend: AnyBackend) {
     // nothing behind, even over an existing object
     for (key, old) in [("failing", None), ("dir/obj 1", Some(full.clone()))] {
         let data = vec![9u8; 200 * 1024];
-        let put = PutRequest { bucket, key, content_length: data.len() as u64, headers: &[], payload_sha256: None };
+        let put =
+            PutRequest { bucket, key, content_length: data.len() as u64, headers: &[], payload_sha256: None };
         let mut src = WithholdingSource { data: &data, pos: 0 };
         let err = backend.put_object(&put, &mut src).await.err().unwrap();
         assert_eq!(S3Error::from(err).code, S3ErrorCode::XAmzContentSHA256Mismatch);
@@ -166,7 +181,11 @@ fn s3_backend(server: &common::S3sFs) -> AnyBackend {
         signing_region: "us-east-1".into(),
         key_version: 1,
     };
-    AnyBackend::S3(S3Backend::new(target, Rc::new(ConnPool::new(Some(addr))), Rc::new(S3Io::new(Duration::from_secs(10)))))
+    AnyBackend::S3(S3Backend::new(
+        target,
+        Rc::new(ConnPool::new(Some(addr))),
+        Rc::new(S3Io::new(Duration::from_secs(10))),
+    ))
 }
 
 #[test]
@@ -196,7 +215,8 @@ fn s3_backend_reuses_pooled_connections_and_survives_a_restart() {
     let backend = s3_backend(&server);
     block_on(common::any_driver(), async {
         backend.create_bucket("sl-pool").await.unwrap();
-        let put = PutRequest { bucket: "sl-pool", key: "k", content_length: 2, headers: &[], payload_sha256: None };
+        let put =
+            PutRequest { bucket: "sl-pool", key: "k", content_length: 2, headers: &[], payload_sha256: None };
         backend.put_object(&put, &mut SliceSource::new(b"hi")).await.unwrap();
     });
     // The backend restarts: pooled connections are dead; requests still work.
@@ -207,7 +227,9 @@ fn s3_backend_reuses_pooled_connections_and_survives_a_restart() {
     });
     server.stop();
     block_on(common::any_driver(), async {
-        let err = backend.get_object(&GetRequest { bucket: "sl-pool", key: "k", range: None, head_only: false }).await;
+        let err = backend
+            .get_object(&GetRequest { bucket: "sl-pool", key: "k", range: None, head_only: false })
+            .await;
         let err = err.err().unwrap();
         assert!(err.is_failover(), "{err:?}");
         assert_eq!(S3Error::from(err).code, S3ErrorCode::ServiceUnavailable);

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Cluster, read_head_response, read_response, signed_request};
+use common::{Cluster, RawReq, read_head_response, read_response, signed_request};
 
 fn connect(c: &Cluster) -> TcpStream {
     let s = TcpStream::connect(c.sluice.addr).unwrap();
@@ -21,12 +21,16 @@ fn keep_alive_and_pipelining() {
     for d in common::drivers() {
         let c = Cluster::start(d);
         let mut s = connect(&c);
-        let put = signed_request(c.sluice.addr, &c.acme, "PUT", "/any/pipe", "", &[], b"pipelined!", None);
+        let put = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq { body: b"pipelined!", ..RawReq::new("PUT", "/any/pipe") },
+        );
         s.write_all(&[put.as_slice(), b"pipelined!"].concat()).unwrap();
         assert_eq!(read_response(&mut s).0, 200);
         // Two requests in one write: both answered, in order, on one connection.
-        let get = signed_request(c.sluice.addr, &c.acme, "GET", "/any/pipe", "", &[], b"", None);
-        let head = signed_request(c.sluice.addr, &c.acme, "HEAD", "/any/pipe", "", &[], b"", None);
+        let get = signed_request(c.sluice.addr, &c.acme, &RawReq::new("GET", "/any/pipe"));
+        let head = signed_request(c.sluice.addr, &c.acme, &RawReq::new("HEAD", "/any/pipe"));
         s.write_all(&[get.as_slice(), head.as_slice()].concat()).unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!((status, body.as_slice()), (200, &b"pipelined!"[..]));
@@ -45,7 +49,15 @@ fn expect_100_continue() {
         let c = Cluster::start(d);
         let body = vec![b'z'; 300_000];
         let mut s = connect(&c);
-        let req = signed_request(c.sluice.addr, &c.acme, "PUT", "/any/expect", "", &[("expect", "100-continue")], &body, None);
+        let req = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq {
+                headers: &[("expect", "100-continue")],
+                body: &body,
+                ..RawReq::new("PUT", "/any/expect")
+            },
+        );
         s.write_all(&req).unwrap();
         let (status, _, _) = read_response(&mut s);
         assert_eq!(status, 100, "the body is sent only after 100 Continue");
@@ -57,7 +69,15 @@ fn expect_100_continue() {
         bad.push('x');
         let wrong = common::Creds { access_key: c.acme.access_key.clone(), secret_key: bad };
         let mut s = connect(&c);
-        let req = signed_request(c.sluice.addr, &wrong, "PUT", "/any/expect2", "", &[("expect", "100-continue")], &body, None);
+        let req = signed_request(
+            c.sluice.addr,
+            &wrong,
+            &RawReq {
+                headers: &[("expect", "100-continue")],
+                body: &body,
+                ..RawReq::new("PUT", "/any/expect2")
+            },
+        );
         s.write_all(&req).unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 403);
@@ -72,7 +92,13 @@ fn chunked_bodies() {
         // PutObject needs a length, as in AWS.
         let mut s = connect(&c);
         let req = signed_request(
-            c.sluice.addr, &c.acme, "PUT", "/any/chunky", "", &[("transfer-encoding", "chunked")], b"", Some("UNSIGNED-PAYLOAD"),
+            c.sluice.addr,
+            &c.acme,
+            &RawReq {
+                headers: &[("transfer-encoding", "chunked")],
+                payload_hash: Some("UNSIGNED-PAYLOAD"),
+                ..RawReq::new("PUT", "/any/chunky")
+            },
         );
         s.write_all(&req).unwrap();
         s.write_all(b"5\r\nhello\r\n0\r\n\r\n").unwrap();
@@ -83,7 +109,15 @@ fn chunked_bodies() {
         // A chunked CreateBucket body is decoded (and checked against its signed sha256).
         let xml = b"<CreateBucketConfiguration><LocationConstraint>eu-west</LocationConstraint></CreateBucketConfiguration>";
         let mut s = connect(&c);
-        let req = signed_request(c.sluice.addr, &c.acme, "PUT", "/chunked-bucket", "", &[("transfer-encoding", "chunked")], xml, None);
+        let req = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq {
+                headers: &[("transfer-encoding", "chunked")],
+                body: xml,
+                ..RawReq::new("PUT", "/chunked-bucket")
+            },
+        );
         s.write_all(&req).unwrap();
         let (a, b) = xml.split_at(40);
         s.write_all(format!("{:x};ext=1\r\n", a.len()).as_bytes()).unwrap();
@@ -93,7 +127,11 @@ fn chunked_bodies() {
         s.write_all(b"\r\n0\r\nTrailer: x\r\n\r\n").unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        let loc = signed_request(c.sluice.addr, &c.acme, "GET", "/chunked-bucket", "location", &[], b"", None);
+        let loc = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq { query: "location", ..RawReq::new("GET", "/chunked-bucket") },
+        );
         s.write_all(&loc).unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 200);
@@ -102,7 +140,13 @@ fn chunked_bodies() {
         // Malformed chunk framing is a 400.
         let mut s = connect(&c);
         let req = signed_request(
-            c.sluice.addr, &c.acme, "PUT", "/bad-chunks", "", &[("transfer-encoding", "chunked")], b"", Some("UNSIGNED-PAYLOAD"),
+            c.sluice.addr,
+            &c.acme,
+            &RawReq {
+                headers: &[("transfer-encoding", "chunked")],
+                payload_hash: Some("UNSIGNED-PAYLOAD"),
+                ..RawReq::new("PUT", "/bad-chunks")
+            },
         );
         s.write_all(&req).unwrap();
         s.write_all(b"zz\r\nhello\r\n").unwrap();
@@ -138,7 +182,11 @@ fn sigterm_finishes_in_flight_requests() {
         let mut c = Cluster::start(d);
         let body = vec![b'q'; 2 * 1024 * 1024];
         let mut s = connect(&c);
-        let req = signed_request(c.sluice.addr, &c.acme, "PUT", "/any/inflight", "", &[], &body, None);
+        let req = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq { body: &body, ..RawReq::new("PUT", "/any/inflight") },
+        );
         s.write_all(&req).unwrap();
         s.write_all(&body[..1024 * 1024]).unwrap();
         std::thread::sleep(Duration::from_millis(200));

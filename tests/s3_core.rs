@@ -60,9 +60,17 @@ fn aws_cli_copies_through_sluice() {
             &["--endpoint-url", &ep, "s3", "cp", src.to_str().unwrap(), "s3://any/cli/file.bin"],
             &env,
         );
-        run("aws", &["--endpoint-url", &ep, "s3", "cp", "s3://any/cli/file.bin", back.to_str().unwrap()], &env);
+        run(
+            "aws",
+            &["--endpoint-url", &ep, "s3", "cp", "s3://any/cli/file.bin", back.to_str().unwrap()],
+            &env,
+        );
         assert_eq!(std::fs::read(&src).unwrap(), std::fs::read(&back).unwrap());
-        let head = run("aws", &["--endpoint-url", &ep, "s3api", "head-object", "--bucket", "any", "--key", "cli/file.bin"], &env);
+        let head = run(
+            "aws",
+            &["--endpoint-url", &ep, "s3api", "head-object", "--bucket", "any", "--key", "cli/file.bin"],
+            &env,
+        );
         assert!(head.contains("\"ContentLength\": 3145733"), "{head}");
         let buckets = run("aws", &["--endpoint-url", &ep, "s3", "ls"], &env);
         assert!(buckets.contains(" logs") && buckets.contains(" any"), "{buckets}");
@@ -74,7 +82,11 @@ fn aws_cli_copies_through_sluice() {
 fn malformed_requests_get_400_and_close() {
     for_each_driver(|d| {
         let c = Cluster::start(d);
-        for req in [&b"\x00\x01garbage\r\n\r\n"[..], b"GET /x HTTP/9.9\r\n\r\n", b"GET /x HTTP/1.1\r\nBad Header\r\n\r\n"] {
+        for req in [
+            &b"\x00\x01garbage\r\n\r\n"[..],
+            b"GET /x HTTP/9.9\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+        ] {
             let (resp, closed) = raw_exchange(c.sluice.addr, req, Duration::from_secs(5));
             let text = String::from_utf8_lossy(&resp);
             assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
@@ -86,7 +98,8 @@ fn malformed_requests_get_400_and_close() {
         let (resp, closed) = raw_exchange(c.sluice.addr, &huge, Duration::from_secs(5));
         let text = String::from_utf8_lossy(&resp);
         assert!(text.contains("<Code>RequestHeaderSectionTooLarge</Code>") && closed, "{text}");
-        let smuggle = b"PUT /logs/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let smuggle =
+            b"PUT /logs/k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n";
         let (resp, closed) = raw_exchange(c.sluice.addr, smuggle, Duration::from_secs(5));
         assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 501 ") && closed);
     });
@@ -95,12 +108,24 @@ fn malformed_requests_get_400_and_close() {
 #[test]
 fn health_ready_metrics() {
     let c = Cluster::start(common::any_driver());
-    let (resp, _) = raw_exchange(c.sluice.addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(5));
+    let (resp, _) = raw_exchange(
+        c.sluice.addr,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
     assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 200 "));
-    let (resp, _) = raw_exchange(c.sluice.addr, b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(5));
+    let (resp, _) = raw_exchange(
+        c.sluice.addr,
+        b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
     assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 200 "));
     c.run_python("objects.py", &["when_supported"]);
-    let (resp, _) = raw_exchange(c.sluice.addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration::from_secs(5));
+    let (resp, _) = raw_exchange(
+        c.sluice.addr,
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
     let text = String::from_utf8_lossy(&resp);
     for needle in [
         "sluice_requests_total{op=\"PutObject\",status=\"200\"}",
@@ -138,7 +163,8 @@ fn reads_fail_over_when_the_primary_is_down() {
     for_each_driver(|d| {
         let mut c = Cluster::start(d);
         let out = c.run_python("failover.py", &["put", "logs", "fo/key"]);
-        let primary = out.lines().find_map(|l| l.strip_prefix("primary ")).expect("primary printed").to_string();
+        let primary =
+            out.lines().find_map(|l| l.strip_prefix("primary ")).expect("primary printed").to_string();
         let idx = c.backends.iter().position(|b| b.id == primary).unwrap();
         c.backends[idx].stop();
         c.run_python("failover.py", &["read", "logs", "fo/key"]);

@@ -58,7 +58,13 @@ pub struct S3Body {
 }
 
 impl S3Body {
-    pub fn new(conn: BackendConn, framing: Framing, keep_alive: bool, pool: Rc<ConnPool>, io_timeout: Duration) -> Self {
+    pub fn new(
+        conn: BackendConn,
+        framing: Framing,
+        keep_alive: bool,
+        pool: Rc<ConnPool>,
+        io_timeout: Duration,
+    ) -> Self {
         let mut body = S3Body { conn: Some(conn), framing, keep_alive, pool, io_timeout };
         body.release_if_done();
         body

@@ -33,7 +33,9 @@ impl BackendError {
     /// unreachable, broken, or answered 5xx.
     pub fn is_failover(&self) -> bool {
         match self {
-            BackendError::Unreachable | BackendError::Timeout | BackendError::Io | BackendError::Protocol => true,
+            BackendError::Unreachable | BackendError::Timeout | BackendError::Io | BackendError::Protocol => {
+                true
+            }
             BackendError::Status { status, .. } => *status >= 500,
             BackendError::Storage(_) => true,
             BackendError::Source(_) => false,
@@ -49,7 +51,9 @@ impl BackendError {
     /// normal answer such as NoSuchKey).
     pub fn is_fault(&self) -> bool {
         match self {
-            BackendError::Status { status, code } => *status >= 500 || code_for_client(*status, *code).is_none(),
+            BackendError::Status { status, code } => {
+                *status >= 500 || code_for_client(*status, *code).is_none()
+            }
             BackendError::Source(_) => false,
             _ => true,
         }
@@ -113,12 +117,19 @@ mod tests {
         assert_eq!(S3Error::from(nsk.clone()).code, S3ErrorCode::NoSuchKey);
         assert!(!nsk.is_failover() && nsk.is_not_found() && !nsk.is_fault());
         let denied = BackendError::Status { status: 403, code: Some(S3ErrorCode::AccessDenied) };
-        assert_eq!(S3Error::from(denied.clone()).code, S3ErrorCode::InternalError, "backend creds are our problem");
+        assert_eq!(
+            S3Error::from(denied.clone()).code,
+            S3ErrorCode::InternalError,
+            "backend creds are our problem"
+        );
         assert!(denied.is_fault());
         let boom = BackendError::Status { status: 500, code: None };
         assert!(boom.is_failover());
         assert_eq!(S3Error::from(BackendError::Unreachable).code, S3ErrorCode::ServiceUnavailable);
-        assert_eq!(S3Error::from(BackendError::Status { status: 404, code: None }).code, S3ErrorCode::NoSuchKey);
+        assert_eq!(
+            S3Error::from(BackendError::Status { status: 404, code: None }).code,
+            S3ErrorCode::NoSuchKey
+        );
         let src = BackendError::Source(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch));
         assert!(!src.is_failover());
         assert_eq!(S3Error::from(src).code, S3ErrorCode::XAmzContentSHA256Mismatch);

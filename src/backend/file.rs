@@ -90,7 +90,9 @@ fn locate(bucket_dir: &Path, key: &str) -> (PathBuf, PathBuf, String) {
 
 fn read_meta(path: &Path) -> Result<Option<StoredMeta>, BackendError> {
     match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData)),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(storage(e)),
     }
@@ -209,7 +211,8 @@ impl FileBackend {
             drop(file);
             let old = read_meta(&meta_path).ok().flatten();
             let tmp = dir.join(format!("{hash}.meta.{}.tmp", nonce()));
-            let json = serde_json::to_vec(&meta).map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData))?;
+            let json =
+                serde_json::to_vec(&meta).map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData))?;
             let mut f = File::create_new(&tmp).map_err(storage)?;
             f.write_all(&json).and_then(|_| f.sync_all()).map_err(storage)?;
             fs::rename(&tmp, &meta_path).map_err(storage)?;
@@ -289,7 +292,12 @@ async fn discard(path: PathBuf, err: BackendError) -> BackendError {
     err
 }
 
-fn object_response(meta: &StoredMeta, file: Option<File>, span: Option<(u64, u64)>, head_only: bool) -> ObjectResponse {
+fn object_response(
+    meta: &StoredMeta,
+    file: Option<File>,
+    span: Option<(u64, u64)>,
+    head_only: bool,
+) -> ObjectResponse {
     let mut lines = Vec::with_capacity(256);
     let mut line = |name: &str, value: &str| {
         if !value.bytes().any(|b| b == b'\r' || b == b'\n') {

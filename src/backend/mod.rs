@@ -32,7 +32,11 @@ pub trait Backend {
     /// Whether the bucket holds no object.
     async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, BackendError>;
     /// Stores an object from a verified body.
-    async fn put_object<B: BodySource>(&self, req: &PutRequest<'_>, body: &mut B) -> Result<PutOutcome, BackendError>;
+    async fn put_object<B: BodySource>(
+        &self,
+        req: &PutRequest<'_>,
+        body: &mut B,
+    ) -> Result<PutOutcome, BackendError>;
     /// Reads an object (or its head).
     async fn get_object(&self, req: &GetRequest<'_>) -> Result<ObjectResponse, BackendError>;
     /// Deletes an object; succeeds if it does not exist.

@@ -6,8 +6,14 @@
 use super::body::ObjectBody;
 
 /// Request headers a PUT stores with the object (and S3 returns on GET/HEAD).
-pub const STORED_HEADERS: &[&str] =
-    &["content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+pub const STORED_HEADERS: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
 
 /// Whether a request header is stored with the object.
 pub fn is_stored_header(name: &str) -> bool {
@@ -23,7 +29,9 @@ pub fn is_user_metadata(name: &str) -> bool {
 /// Everything else (server names, backend request ids, storage classes) is dropped.
 pub fn is_forwarded_response_header(name: &str) -> bool {
     is_stored_header(name)
-        || ["etag", "last-modified", "content-range", "accept-ranges"].iter().any(|h| h.eq_ignore_ascii_case(name))
+        || ["etag", "last-modified", "content-range", "accept-ranges"]
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A PutObject as a backend sees it.

@@ -27,7 +27,6 @@ use super::error::BackendError;
 use super::object::{GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutRequest};
 use super::pool::{BackendConn, ConnPool};
 use super::wire::{Framing, ResponseHead, read_body_to_vec, read_error, read_response_head};
-use crate::error::S3ErrorCode;
 use crate::http::limits::BODY_CHUNK;
 use crate::secret::Secret;
 use crate::sigv4::{self, OutboundRequest, SigV4Scratch, SigningKeyCache};
@@ -211,7 +210,11 @@ impl S3Backend {
 
     /// Finishes a response whose body is not needed: returns the connection to
     /// the pool when the body is read, or reads the error.
-    async fn finish(&self, mut conn: BackendConn, mut resp: ResponseHead) -> Result<ResponseHead, BackendError> {
+    async fn finish(
+        &self,
+        mut conn: BackendConn,
+        mut resp: ResponseHead,
+    ) -> Result<ResponseHead, BackendError> {
         if !(200..300).contains(&resp.status) {
             let err = read_error(&mut conn, &mut resp, self.io.io_timeout).await;
             if resp.keep_alive && resp.framing.is_done() {
@@ -250,10 +253,21 @@ impl S3Backend {
         let (conn, resp) = self.exchange(&req, body, false).await?;
         match self.finish(conn, resp).await {
             Ok(_) => Ok(()),
-            // Already there (owned by these credentials): creating is idempotent.
-            Err(BackendError::Status { status: 409, code: Some(S3ErrorCode::BucketAlreadyOwnedByYou) | None }) => Ok(()),
+            // Already there: creating is idempotent when these credentials can
+            // use it (s3s-fs answers BucketAlreadyExists even to its creator).
+            Err(e @ BackendError::Status { status: 409, .. }) => match self.head_bucket(bucket).await {
+                Ok(()) => Ok(()),
+                Err(_) => Err(e),
+            },
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether the bucket exists and these credentials may use it.
+    pub async fn head_bucket(&self, bucket: &str) -> Result<(), BackendError> {
+        let req = self.bodiless("HEAD", bucket, None, "");
+        let (conn, resp) = self.exchange(&req, Vec::new(), true).await?;
+        self.finish(conn, resp).await.map(drop)
     }
 
     pub async fn delete_bucket(&self, bucket: &str) -> Result<(), BackendError> {
@@ -405,7 +419,13 @@ impl S3Backend {
         }
     }
 
-    fn bodiless<'a>(&self, method: &'a str, bucket: &'a str, key: Option<&'a str>, query: &'a str) -> Req<'a> {
+    fn bodiless<'a>(
+        &self,
+        method: &'a str,
+        bucket: &'a str,
+        key: Option<&'a str>,
+        query: &'a str,
+    ) -> Req<'a> {
         Req {
             method,
             bucket,

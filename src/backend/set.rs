@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::Backend;
 use super::body::BodySource;
 use super::error::BackendError;
 use super::file::FileBackend;
 use super::object::{GetRequest, ObjectResponse, PutOutcome, PutRequest};
 use super::pool::ConnPool;
 use super::s3::{S3Backend, S3Io, S3Target};
-use super::Backend;
 use crate::config::Endpoint;
 use crate::meta::Snapshot;
 
@@ -42,7 +42,11 @@ impl Backend for AnyBackend {
         }
     }
 
-    async fn put_object<B: BodySource>(&self, req: &PutRequest<'_>, body: &mut B) -> Result<PutOutcome, BackendError> {
+    async fn put_object<B: BodySource>(
+        &self,
+        req: &PutRequest<'_>,
+        body: &mut B,
+    ) -> Result<PutOutcome, BackendError> {
         match self {
             AnyBackend::S3(b) => b.put_object(req, body).await,
             AnyBackend::File(b) => b.put_object(req, body).await,
@@ -92,10 +96,8 @@ impl BackendSet {
                     Endpoint::File { root } => AnyBackend::File(FileBackend::new(root.clone())),
                     Endpoint::Http { .. } => {
                         let pool_key = format!("{}|{:?}", b.id, b.addr);
-                        let pool = self
-                            .pools
-                            .remove(&pool_key)
-                            .unwrap_or_else(|| Rc::new(ConnPool::new(b.addr)));
+                        let pool =
+                            self.pools.remove(&pool_key).unwrap_or_else(|| Rc::new(ConnPool::new(b.addr)));
                         pools.insert(pool_key, pool.clone());
                         let target = S3Target {
                             id: b.id.clone(),

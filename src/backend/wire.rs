@@ -30,7 +30,9 @@ pub enum Framing {
     Length(u64),
     Chunked(ChunkedDecoder),
     /// Delimited by the backend closing the connection.
-    UntilClose { done: bool },
+    UntilClose {
+        done: bool,
+    },
 }
 
 impl Framing {
@@ -133,7 +135,15 @@ fn try_parse(conn: &mut BackendConn, head_request: bool) -> Result<Option<Respon
         Framing::UntilClose { done: false }
     };
     conn.pos += head_len;
-    Ok(Some(ResponseHead { status, framing, keep_alive: !close, content_length, etag, last_modified, header_lines }))
+    Ok(Some(ResponseHead {
+        status,
+        framing,
+        keep_alive: !close,
+        content_length,
+        etag,
+        last_modified,
+        header_lines,
+    }))
 }
 
 /// Reads more bytes into `conn.buf` (compacting it first). Returns the count.
@@ -262,7 +272,11 @@ pub fn error_code(body: &[u8]) -> Option<S3ErrorCode> {
 
 /// Reads the error body of a non-2xx response and turns it into a
 /// [`BackendError::Status`].
-pub async fn read_error(conn: &mut BackendConn, head: &mut ResponseHead, io_timeout: Duration) -> BackendError {
+pub async fn read_error(
+    conn: &mut BackendConn,
+    head: &mut ResponseHead,
+    io_timeout: Duration,
+) -> BackendError {
     let code = match read_body_to_vec(conn, &mut head.framing, MAX_ERROR_BODY, io_timeout).await {
         Ok(body) => error_code(&body),
         Err(_) => None,

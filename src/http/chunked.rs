@@ -29,7 +29,9 @@ pub enum ChunkedError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Reading hex digits of the size; `digits` seen so far.
-    Size { digits: u8 },
+    Size {
+        digits: u8,
+    },
     /// Skipping `;ext` or whitespace up to CR.
     Extension,
     /// Expecting the LF that ends the size line.
@@ -43,7 +45,9 @@ enum State {
     /// Inside a trailer field line.
     TrailerLine,
     /// Expecting the LF of a trailer line (`last` = it was the empty final line).
-    TrailerLf { last: bool },
+    TrailerLf {
+        last: bool,
+    },
     Done,
 }
 
@@ -145,7 +149,8 @@ impl ChunkedDecoder {
                     i += 1;
                 }
                 State::TrailerStart => {
-                    self.state = if b == b'\r' { State::TrailerLf { last: true } } else { State::TrailerLine };
+                    self.state =
+                        if b == b'\r' { State::TrailerLf { last: true } } else { State::TrailerLine };
                     self.bump_trailer()?;
                     i += 1;
                 }
@@ -240,7 +245,10 @@ mod tests {
         let mut d = ChunkedDecoder::new();
         assert_eq!(d.decode(b"1\r\nxY", &mut Vec::with_capacity(8)), Err(ChunkedError::BadLineEnding));
         let mut d = ChunkedDecoder::new();
-        assert_eq!(d.decode(b"fffffffffffffffff\r\n", &mut Vec::with_capacity(8)), Err(ChunkedError::BadSize));
+        assert_eq!(
+            d.decode(b"fffffffffffffffff\r\n", &mut Vec::with_capacity(8)),
+            Err(ChunkedError::BadSize)
+        );
         let mut d = ChunkedDecoder::new();
         let long = [b"1;".as_slice(), &[b'a'; MAX_CHUNK_LINE]].concat();
         assert_eq!(d.decode(&long, &mut Vec::with_capacity(8)), Err(ChunkedError::TooLong));

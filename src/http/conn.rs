@@ -111,9 +111,11 @@ impl<'c> Exchange<'c> {
     ) -> Self {
         let body = match framing {
             BodyFraming::Length(n) => BodyState::Length { remaining: n },
-            BodyFraming::Chunked => {
-                BodyState::Chunked { decoder: ChunkedDecoder::new(), raw: Vec::with_capacity(BODY_CHUNK), pos: 0 }
-            }
+            BodyFraming::Chunked => BodyState::Chunked {
+                decoder: ChunkedDecoder::new(),
+                raw: Vec::with_capacity(BODY_CHUNK),
+                pos: 0,
+            },
         };
         Exchange {
             stream,
@@ -211,7 +213,9 @@ impl<'c> Exchange<'c> {
 
     async fn read_chunked(&mut self, out: &mut Vec<u8>) -> Result<usize, BodyError> {
         loop {
-            let BodyState::Chunked { decoder, raw, pos } = &mut self.body else { unreachable!("chunked framing") };
+            let BodyState::Chunked { decoder, raw, pos } = &mut self.body else {
+                unreachable!("chunked framing")
+            };
             if decoder.is_done() {
                 return Ok(0);
             }
@@ -332,7 +336,9 @@ impl<'c> Exchange<'c> {
         let mut drained: u64 = 0;
         let mut buf = Vec::with_capacity(BODY_CHUNK);
         while !self.body_done() {
-            if self.body_remaining().is_some_and(|r| r + drained > MAX_DRAIN_BYTES) || drained > MAX_DRAIN_BYTES {
+            if self.body_remaining().is_some_and(|r| r + drained > MAX_DRAIN_BYTES)
+                || drained > MAX_DRAIN_BYTES
+            {
                 return false;
             }
             let (res, b) = self.read_body(buf).await;

@@ -194,7 +194,8 @@ pub fn parse_head<'a>(
     if saw_te && content_length.is_some() {
         return Err(HeadError::BadTransferEncoding);
     }
-    let framing = if chunked { BodyFraming::Chunked } else { BodyFraming::Length(content_length.unwrap_or(0)) };
+    let framing =
+        if chunked { BodyFraming::Chunked } else { BodyFraming::Length(content_length.unwrap_or(0)) };
     let keep_alive = match version {
         1 => !conn_close,
         0 => conn_keep_alive && !conn_close,

@@ -8,6 +8,8 @@ pub mod head;
 pub mod limits;
 pub mod response;
 
-pub use head::{BodyFraming, HeadError, HeadStatus, HeaderStorage, Method, RequestHead, header_storage, parse_head};
 pub use conn::{BodyError, ConnLimits, Exchange, Handler, serve_connection};
+pub use head::{
+    BodyFraming, HeadError, HeadStatus, HeaderStorage, Method, RequestHead, header_storage, parse_head,
+};
 pub use response::ResponseHead;

@@ -86,7 +86,11 @@ pub struct Snapshot {
 impl Snapshot {
     /// Builds a snapshot from store contents. Resolves `http://` hostnames,
     /// which may block: call off the event loop.
-    pub fn build(contents: &MetaContents, generation: u64, states: &mut HashMap<u128, Arc<BucketState>>) -> Snapshot {
+    pub fn build(
+        contents: &MetaContents,
+        generation: u64,
+        states: &mut HashMap<u128, Arc<BucketState>>,
+    ) -> Snapshot {
         let mut records: Vec<_> = contents.backends.iter().collect();
         records.sort_by(|a, b| a.id.cmp(&b.id));
         let backends: Vec<BackendInfo> = records
@@ -96,8 +100,11 @@ impl Snapshot {
                 let (addr, host_header) = match &b.endpoint {
                     Endpoint::Http { host, port } => {
                         let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
-                        let host_header =
-                            if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+                        let host_header = if host.contains(':') {
+                            format!("[{host}]:{port}")
+                        } else {
+                            format!("{host}:{port}")
+                        };
                         (addr, host_header)
                     }
                     Endpoint::File { .. } => (None, String::new()),
@@ -120,7 +127,8 @@ impl Snapshot {
             .keys
             .iter()
             .map(|k| {
-                let info = KeyInfo { tenant: k.tenant.clone(), secret: k.secret_key.clone(), enabled: k.enabled };
+                let info =
+                    KeyInfo { tenant: k.tenant.clone(), secret: k.secret_key.clone(), enabled: k.enabled };
                 (k.access_key.clone(), info)
             })
             .collect();
@@ -158,7 +166,11 @@ fn candidates_for(backends: &[BackendInfo], residency: &[String]) -> Vec<Candida
         .collect()
 }
 
-fn bucket_info(b: &BucketRecord, backends: &[BackendInfo], states: &HashMap<u128, Arc<BucketState>>) -> BucketInfo {
+fn bucket_info(
+    b: &BucketRecord,
+    backends: &[BackendInfo],
+    states: &HashMap<u128, Arc<BucketState>>,
+) -> BucketInfo {
     let id = b.id_u128();
     BucketInfo {
         name: b.name.clone(),
@@ -185,7 +197,11 @@ impl SnapshotHub {
     pub fn new(contents: &MetaContents) -> SnapshotHub {
         let mut states = HashMap::new();
         let snap = Snapshot::build(contents, 1, &mut states);
-        SnapshotHub { current: Mutex::new(Arc::new(snap)), generation: AtomicU64::new(1), states: Mutex::new(states) }
+        SnapshotHub {
+            current: Mutex::new(Arc::new(snap)),
+            generation: AtomicU64::new(1),
+            states: Mutex::new(states),
+        }
     }
 
     /// Builds and publishes a new snapshot from `contents`. Blocking (DNS).

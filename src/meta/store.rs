@@ -29,7 +29,10 @@ pub enum MetaError {
     Lmdb(heed::Error),
     Io(std::io::Error),
     /// The config names a bucket that another tenant already owns in the store.
-    BucketOwnedElsewhere { bucket: String, owner: String },
+    BucketOwnedElsewhere {
+        bucket: String,
+        owner: String,
+    },
 }
 
 impl std::fmt::Display for MetaError {
@@ -120,7 +123,10 @@ impl MetaStore {
         for b in &cfg.buckets {
             let (id, created) = match self.buckets.get(&wtxn, &b.name)? {
                 Some(old) if old.tenant != b.tenant => {
-                    return Err(MetaError::BucketOwnedElsewhere { bucket: b.name.clone(), owner: old.tenant });
+                    return Err(MetaError::BucketOwnedElsewhere {
+                        bucket: b.name.clone(),
+                        owner: old.tenant,
+                    });
                 }
                 Some(old) => (old.id, old.created),
                 None => (new_bucket_id(), now),

@@ -13,7 +13,8 @@ use std::time::Duration;
 use crate::s3::Operation;
 
 /// Status codes counted individually; anything else is counted as "other".
-pub const STATUS_CODES: [u16; 15] = [200, 204, 206, 304, 400, 403, 404, 405, 409, 411, 412, 416, 500, 501, 503];
+pub const STATUS_CODES: [u16; 15] =
+    [200, 204, 206, 304, 400, 403, 404, 405, 409, 411, 412, 416, 500, 501, 503];
 const STATUS_SLOTS: usize = STATUS_CODES.len() + 1;
 /// Upper bounds (seconds) of the request latency histogram buckets.
 pub const LATENCY_BUCKETS: [f64; 14] =
@@ -129,11 +130,16 @@ impl Registry {
             let mut cumulative = 0;
             for (b, le) in LATENCY_BUCKETS.iter().enumerate() {
                 cumulative += sum(&|c| c.latency[o][b].load(Relaxed));
-                let _ = writeln!(out, "sluice_request_duration_seconds_bucket{{op=\"{op}\",le=\"{le}\"}} {cumulative}");
+                let _ = writeln!(
+                    out,
+                    "sluice_request_duration_seconds_bucket{{op=\"{op}\",le=\"{le}\"}} {cumulative}"
+                );
             }
-            let _ = writeln!(out, "sluice_request_duration_seconds_bucket{{op=\"{op}\",le=\"+Inf\"}} {count}");
+            let _ =
+                writeln!(out, "sluice_request_duration_seconds_bucket{{op=\"{op}\",le=\"+Inf\"}} {count}");
             let micros = sum(&|c| c.latency_sum_micros[o].load(Relaxed));
-            let _ = writeln!(out, "sluice_request_duration_seconds_sum{{op=\"{op}\"}} {}", micros as f64 / 1e6);
+            let _ =
+                writeln!(out, "sluice_request_duration_seconds_sum{{op=\"{op}\"}} {}", micros as f64 / 1e6);
             let _ = writeln!(out, "sluice_request_duration_seconds_count{{op=\"{op}\"}} {count}");
         }
         out.push_str("# HELP sluice_received_bytes_total Request body bytes received from clients.\n");

@@ -48,7 +48,9 @@ impl Driver {
         match std::env::var("SLUICE_DRIVER").unwrap_or_default().as_str() {
             "" | "auto" => Ok(if uring_ok { Driver::Uring } else { Driver::Epoll }),
             "uring" | "io_uring" if uring_ok => Ok(Driver::Uring),
-            "uring" | "io_uring" => bail!("SLUICE_DRIVER=uring, but io_uring is not available on this system"),
+            "uring" | "io_uring" => {
+                bail!("SLUICE_DRIVER=uring, but io_uring is not available on this system")
+            }
             "epoll" | "legacy" => Ok(Driver::Epoll),
             other => bail!("SLUICE_DRIVER: expected uring, epoll or auto, got {other:?}"),
         }
@@ -121,8 +123,11 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
     let core = CoreCtx::new(spec.id, shared.clone());
     let service = Rc::new(S3Service::new(core.clone()));
     let cfg = &shared.config.server;
-    let limits =
-        ConnLimits { head_timeout: cfg.head_timeout, idle_timeout: cfg.idle_timeout, io_timeout: cfg.io_timeout };
+    let limits = ConnLimits {
+        head_timeout: cfg.head_timeout,
+        idle_timeout: cfg.idle_timeout,
+        io_timeout: cfg.io_timeout,
+    };
     shared.workers_running.fetch_add(1, Ordering::AcqRel);
     tracing::info!(worker = spec.id, driver = shared.driver.name(), "worker started");
     let _ = spec.ready.send(Ok(bound));

@@ -70,6 +70,7 @@ fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
     let mut reader = Reader::from_reader(body);
     let mut in_constraint = false;
     let mut seen_root = false;
+    let mut depth = 0usize;
     let mut found = None;
     loop {
         match reader.read_event().map_err(|_| malformed())? {
@@ -81,18 +82,28 @@ fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
                     }
                     seen_root = true;
                 }
+                depth += 1;
                 in_constraint = name.as_ref() == b"LocationConstraint";
+            }
+            Event::Empty(e) if !seen_root => {
+                if e.local_name().as_ref() != b"CreateBucketConfiguration" {
+                    return Err(malformed());
+                }
+                seen_root = true;
             }
             Event::Text(t) if in_constraint => {
                 let text = t.unescape().map_err(|_| malformed())?;
                 found = Some(text.trim().to_string());
             }
-            Event::End(_) => in_constraint = false,
+            Event::End(_) => {
+                in_constraint = false;
+                depth = depth.checked_sub(1).ok_or_else(malformed)?;
+            }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !seen_root {
+    if !seen_root || depth != 0 {
         return Err(malformed());
     }
     Ok(found.filter(|s| !s.is_empty()))
@@ -105,7 +116,12 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
     let signed = match ctx.payload {
         PayloadHash::Sha256(h) => Some(h),
         PayloadHash::Unsigned => None,
-        _ => return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "aws-chunked bodies are not implemented yet.")),
+        _ => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                "aws-chunked bodies are not implemented yet.",
+            ));
+        }
     };
     let mut integrity = Integrity::from_request(ctx.head, signed)?;
     let body = ex.read_small_body(MAX_SMALL_BODY).await?;
@@ -134,7 +150,10 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
     if usize::from(replicas) > candidates.len() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidLocationConstraint,
-            format!("The bucket needs {replicas} replicas but only {} backend(s) are eligible.", candidates.len()),
+            format!(
+                "The bucket needs {replicas} replicas but only {} backend(s) are eligible.",
+                candidates.len()
+            ),
         ));
     }
     let physical = crate::placement::physical_bucket_name(ctx.tenant, name);
@@ -144,7 +163,10 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
             let id = &ctx.snap.backends[usize::from(c.index)].id;
             tracing::warn!(backend = %id, error = ?e, "creating a physical bucket failed");
             ctx.core.metrics.backend_error(id);
-            return Err(S3Error::with_message(S3ErrorCode::ServiceUnavailable, "A storage backend is unavailable."));
+            return Err(S3Error::with_message(
+                S3ErrorCode::ServiceUnavailable,
+                "A storage backend is unavailable.",
+            ));
         }
     }
     let rec = BucketRecord {
@@ -194,7 +216,11 @@ pub async fn head_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str) -
     respond::send(ex, 200, ctx.request_id, line.as_bytes(), None, &[]).await
 }
 
-pub async fn get_bucket_location(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str) -> Result<u16, S3Error> {
+pub async fn get_bucket_location(
+    ctx: &Ctx<'_, '_>,
+    ex: &mut Exchange<'_>,
+    name: &str,
+) -> Result<u16, S3Error> {
     let b = ctx.owned_bucket(name)?;
     let server_region = &ctx.core.shared.config.server.region;
     let region = b.residency.first().unwrap_or(server_region);
@@ -212,7 +238,10 @@ pub async fn get_bucket_location(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name:
 pub async fn delete_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str) -> Result<u16, S3Error> {
     let b = ctx.owned_bucket(name)?.clone();
     if b.state.deleting.swap(true, SeqCst) {
-        return Err(S3Error::with_message(S3ErrorCode::OperationAborted, "The bucket is already being deleted."));
+        return Err(S3Error::with_message(
+            S3ErrorCode::OperationAborted,
+            "The bucket is already being deleted.",
+        ));
     }
     let result = delete_bucket_inner(ctx, &b).await;
     if result.is_err() {
@@ -299,7 +328,10 @@ mod tests {
         let empty = b"<CreateBucketConfiguration><LocationConstraint></LocationConstraint></CreateBucketConfiguration>";
         assert_eq!(location_constraint(empty).unwrap(), None);
         assert_eq!(location_constraint(b"<nope/>").unwrap_err().code, S3ErrorCode::MalformedXML);
-        assert_eq!(location_constraint(b"<CreateBucketConfiguration><x>").unwrap_err().code, S3ErrorCode::MalformedXML);
+        assert_eq!(
+            location_constraint(b"<CreateBucketConfiguration><x>").unwrap_err().code,
+            S3ErrorCode::MalformedXML
+        );
         assert_eq!(location_constraint(b"garbage").unwrap_err().code, S3ErrorCode::MalformedXML);
     }
 }

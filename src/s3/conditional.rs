@@ -21,13 +21,18 @@ pub fn etag_matches(list: &str, etag: Option<&str>) -> bool {
 
 /// Checks the preconditions of a read against the object's ETag and
 /// Last-Modified (unix seconds). `Err` is 412 PreconditionFailed or 304 NotModified.
-pub fn check_read(head: &RequestHead<'_>, etag: Option<&str>, last_modified: Option<i64>) -> Result<(), S3Error> {
+pub fn check_read(
+    head: &RequestHead<'_>,
+    etag: Option<&str>,
+    last_modified: Option<i64>,
+) -> Result<(), S3Error> {
     let if_match = head.header_str("if-match");
     if let Some(list) = if_match {
         if !etag_matches(list, etag) {
             return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
         }
-    } else if let (Some(since), Some(lm)) = (head.header_str("if-unmodified-since").and_then(parse_http_date), last_modified)
+    } else if let (Some(since), Some(lm)) =
+        (head.header_str("if-unmodified-since").and_then(parse_http_date), last_modified)
         && lm > since
     {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
@@ -36,7 +41,8 @@ pub fn check_read(head: &RequestHead<'_>, etag: Option<&str>, last_modified: Opt
         if etag_matches(list, etag) {
             return Err(S3Error::new(S3ErrorCode::NotModified));
         }
-    } else if let (Some(since), Some(lm)) = (head.header_str("if-modified-since").and_then(parse_http_date), last_modified)
+    } else if let (Some(since), Some(lm)) =
+        (head.header_str("if-modified-since").and_then(parse_http_date), last_modified)
         && lm <= since
     {
         return Err(S3Error::new(S3ErrorCode::NotModified));
@@ -51,7 +57,8 @@ mod tests {
     fn check(headers: &str) -> Option<S3ErrorCode> {
         let raw = format!("GET /b/k HTTP/1.1\r\nHost: h\r\n{headers}\r\n");
         let mut storage = crate::http::header_storage();
-        let crate::http::HeadStatus::Complete { head, .. } = crate::http::parse_head(raw.as_bytes(), &mut storage).unwrap()
+        let crate::http::HeadStatus::Complete { head, .. } =
+            crate::http::parse_head(raw.as_bytes(), &mut storage).unwrap()
         else {
             panic!("complete head expected")
         };
@@ -68,12 +75,24 @@ mod tests {
         assert_eq!(check("If-Match: \"x\"\r\n"), Some(S3ErrorCode::PreconditionFailed));
         assert_eq!(check("If-None-Match: \"abc\"\r\n"), Some(S3ErrorCode::NotModified));
         assert_eq!(check("If-None-Match: \"x\"\r\n"), None);
-        assert_eq!(check("If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), Some(S3ErrorCode::NotModified));
+        assert_eq!(
+            check("If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"),
+            Some(S3ErrorCode::NotModified)
+        );
         assert_eq!(check("If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n"), None);
-        assert_eq!(check("If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n"), Some(S3ErrorCode::PreconditionFailed));
+        assert_eq!(
+            check("If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n"),
+            Some(S3ErrorCode::PreconditionFailed)
+        );
         // If-Match true wins over If-Unmodified-Since false.
-        assert_eq!(check("If-Match: \"abc\"\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n"), None);
+        assert_eq!(
+            check("If-Match: \"abc\"\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n"),
+            None
+        );
         // If-None-Match false + If-Modified-Since true: If-Modified-Since is ignored -> 200.
-        assert_eq!(check("If-None-Match: \"x\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), None);
+        assert_eq!(
+            check("If-None-Match: \"x\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"),
+            None
+        );
     }
 }

@@ -124,7 +124,10 @@ pub struct Integrity {
 impl Integrity {
     /// Reads the expectations of `head`. `signed_sha256` is the payload hash
     /// the signature covered, when it is a hash.
-    pub fn from_request(head: &RequestHead<'_>, signed_sha256: Option<[u8; 32]>) -> Result<Integrity, S3Error> {
+    pub fn from_request(
+        head: &RequestHead<'_>,
+        signed_sha256: Option<[u8; 32]>,
+    ) -> Result<Integrity, S3Error> {
         let mut out = Integrity { sha256: signed_sha256.map(|h| (Sha256::new(), h)), ..Integrity::default() };
         if let Some(v) = head.header("content-md5") {
             let digest = B64
@@ -143,17 +146,21 @@ impl Integrity {
                     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
                 ));
             }
-            let digest = B64.decode(v.trim_ascii()).ok().filter(|d| d.len() == alg.digest_len()).ok_or_else(|| {
-                S3Error::with_message(
-                    S3ErrorCode::InvalidRequest,
-                    format!("Value for {} header is invalid.", alg.header()),
-                )
-            })?;
+            let digest =
+                B64.decode(v.trim_ascii()).ok().filter(|d| d.len() == alg.digest_len()).ok_or_else(|| {
+                    S3Error::with_message(
+                        S3ErrorCode::InvalidRequest,
+                        format!("Value for {} header is invalid.", alg.header()),
+                    )
+                })?;
             found = Some((alg, digest));
         }
         if let Some(name) = head.header_str("x-amz-sdk-checksum-algorithm") {
             let alg = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-                S3Error::with_message(S3ErrorCode::InvalidRequest, "Invalid x-amz-sdk-checksum-algorithm value.")
+                S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Invalid x-amz-sdk-checksum-algorithm value.",
+                )
             })?;
             match &found {
                 Some((a, _)) if *a == alg => {}

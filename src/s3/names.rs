@@ -47,7 +47,11 @@ pub fn check_bucket_name(name: &str) -> Result<(), BucketNameError> {
         return Err(BucketNameError::Characters);
     }
     let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if !alnum(b[0]) || !alnum(b[b.len() - 1]) || name.contains("..") || name.contains(".-") || name.contains("-.")
+    if !alnum(b[0])
+        || !alnum(b[b.len() - 1])
+        || name.contains("..")
+        || name.contains(".-")
+        || name.contains("-.")
     {
         return Err(BucketNameError::Edges);
     }

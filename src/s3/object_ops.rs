@@ -71,10 +71,15 @@ fn check_key(key: &str) -> Result<(), S3Error> {
 
 /// The replica list of `key`, primary first.
 fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S3Error> {
-    placement::place(bucket.id, key.as_bytes(), &bucket.candidates, usize::from(bucket.replicas)).map_err(|e| {
-        tracing::error!(bucket = %bucket.name, error = %e, "bucket policy cannot be placed");
-        S3Error::with_message(S3ErrorCode::ServiceUnavailable, "The bucket's placement policy cannot be met.")
-    })
+    placement::place(bucket.id, key.as_bytes(), &bucket.candidates, usize::from(bucket.replicas)).map_err(
+        |e| {
+            tracing::error!(bucket = %bucket.name, error = %e, "bucket policy cannot be placed");
+            S3Error::with_message(
+                S3ErrorCode::ServiceUnavailable,
+                "The bucket's placement policy cannot be met.",
+            )
+        },
+    )
 }
 
 /// Logs and counts a backend failure that is a fault (not a normal answer).
@@ -88,7 +93,12 @@ fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
 
 /// Refuses request headers that ask for features sluice does not implement.
 fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
-    let not_impl = |what: &str| Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{what} is not implemented by sluice.")));
+    let not_impl = |what: &str| {
+        Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            format!("{what} is not implemented by sluice."),
+        ))
+    };
     for h in ctx.head.headers {
         let name = h.name.to_ascii_lowercase();
         let value = std::str::from_utf8(h.value).unwrap_or("").trim();
@@ -96,7 +106,9 @@ fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
             "x-amz-copy-source" => return not_impl("CopyObject"),
             "x-amz-tagging" => return not_impl("Object tagging"),
             "x-amz-website-redirect-location" => return not_impl("Website redirects"),
-            "x-amz-acl" if !value.eq_ignore_ascii_case("private") => return not_impl("Canned ACLs other than private"),
+            "x-amz-acl" if !value.eq_ignore_ascii_case("private") => {
+                return not_impl("Canned ACLs other than private");
+            }
             "x-amz-storage-class" if !value.eq_ignore_ascii_case("STANDARD") => {
                 return not_impl("Storage classes other than STANDARD");
             }
@@ -114,14 +126,22 @@ fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
     Ok(())
 }
 
-pub async fn put_object(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str, key: &str) -> Result<u16, S3Error> {
+pub async fn put_object(
+    ctx: &Ctx<'_, '_>,
+    ex: &mut Exchange<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<u16, S3Error> {
     let b = ctx.owned_bucket(bucket)?;
     check_key(key)?;
     let signed_sha256 = match ctx.payload {
         PayloadHash::Sha256(h) => Some(h),
         PayloadHash::Unsigned => None,
         _ => {
-            return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "aws-chunked uploads are not implemented yet."));
+            return Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                "aws-chunked uploads are not implemented yet.",
+            ));
         }
     };
     refuse_unsupported_put_headers(ctx)?;
@@ -167,7 +187,12 @@ pub async fn put_object(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str, 
     respond::send(ex, 200, ctx.request_id, &lines, None, &[]).await
 }
 
-pub async fn get_object(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str, key: &str) -> Result<u16, S3Error> {
+pub async fn get_object(
+    ctx: &Ctx<'_, '_>,
+    ex: &mut Exchange<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<u16, S3Error> {
     let b = ctx.owned_bucket(bucket)?;
     check_key(key)?;
     let head_only = ctx.head.method == Method::Head;

@@ -230,7 +230,8 @@ pub fn route<'a>(
 
 /// The bucket named by a virtual-hosted-style Host header, if it is one.
 fn virtual_host_bucket(host: &str, domain: &str) -> Option<String> {
-    let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let host =
+        host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
     let host = host.to_ascii_lowercase();
     let bucket = host.strip_suffix(domain)?.strip_suffix('.')?;
     (!bucket.is_empty()).then(|| bucket.to_string())
@@ -250,7 +251,10 @@ mod tests {
         assert_eq!(r(Method::Get, "/", ""), (None, None, Operation::ListBuckets));
         assert_eq!(r(Method::Put, "/b", ""), (Some("b".into()), None, Operation::CreateBucket));
         assert_eq!(r(Method::Head, "/b/", ""), (Some("b".into()), None, Operation::HeadBucket));
-        assert_eq!(r(Method::Get, "/b", "list-type=2&prefix=a"), (Some("b".into()), None, Operation::ListObjectsV2));
+        assert_eq!(
+            r(Method::Get, "/b", "list-type=2&prefix=a"),
+            (Some("b".into()), None, Operation::ListObjectsV2)
+        );
         assert_eq!(r(Method::Get, "/b", "location"), (Some("b".into()), None, Operation::GetBucketLocation));
         let (b, k, op) = r(Method::Put, "/b/dir/a%20b%2Bc.txt", "x-id=PutObject");
         assert_eq!((b.unwrap(), k.unwrap(), op), ("b".into(), "dir/a b+c.txt".into(), Operation::PutObject));
@@ -271,7 +275,8 @@ mod tests {
 
     #[test]
     fn virtual_hosted_style() {
-        let route = route(Method::Get, "/a/b.txt", "", Some("My-Bucket.s3.local:9000"), Some("s3.local")).unwrap();
+        let route =
+            route(Method::Get, "/a/b.txt", "", Some("My-Bucket.s3.local:9000"), Some("s3.local")).unwrap();
         assert_eq!(route.bucket.as_deref(), Some("my-bucket"));
         assert_eq!(route.key.as_deref(), Some("a/b.txt"));
         let route = route_plain("/bkt/k", Some("s3.local"));

@@ -54,7 +54,11 @@ impl S3Service {
     }
 
     /// Verifies the signature; returns the key's tenant and the payload mode.
-    fn authenticate(&self, head: &RequestHead<'_>, snap: &Snapshot) -> Result<(String, PayloadHash), S3Error> {
+    fn authenticate(
+        &self,
+        head: &RequestHead<'_>,
+        snap: &Snapshot,
+    ) -> Result<(String, PayloadHash), S3Error> {
         let input = AuthInput::from_head(head);
         let auth = sigv4::detect(&input)?;
         let Some(access_key) = auth.access_key() else {
@@ -98,14 +102,20 @@ impl S3Service {
             Operation::DeleteBucket => bucket_ops::delete_bucket(&ctx, ex, bucket).await,
             Operation::GetBucketLocation => bucket_ops::get_bucket_location(&ctx, ex, bucket).await,
             Operation::ListObjects | Operation::ListObjectsV2 => ctx.owned_bucket(bucket).and_then(|_| {
-                Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Listing objects is not implemented yet."))
+                Err(S3Error::with_message(
+                    S3ErrorCode::NotImplemented,
+                    "Listing objects is not implemented yet.",
+                ))
             }),
             Operation::PutObject => object_ops::put_object(&ctx, ex, bucket, key).await,
-            Operation::GetObject | Operation::HeadObject => object_ops::get_object(&ctx, ex, bucket, key).await,
-            Operation::DeleteObject => object_ops::delete_object(&ctx, ex, bucket, key).await,
-            Operation::Unsupported(name) => {
-                Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by sluice.")))
+            Operation::GetObject | Operation::HeadObject => {
+                object_ops::get_object(&ctx, ex, bucket, key).await
             }
+            Operation::DeleteObject => object_ops::delete_object(&ctx, ex, bucket, key).await,
+            Operation::Unsupported(name) => Err(S3Error::with_message(
+                S3ErrorCode::NotImplemented,
+                format!("{name} is not implemented by sluice."),
+            )),
             Operation::MethodNotAllowed => Err(S3Error::new(S3ErrorCode::MethodNotAllowed)),
             Operation::Rejected | Operation::Health | Operation::Metrics => {
                 Err(S3Error::new(S3ErrorCode::InternalError))
@@ -123,11 +133,17 @@ impl S3Service {
     ) -> Result<u16, S3Error> {
         let shared = &self.core.shared;
         let (status, ctype, body): (u16, &[u8], Vec<u8>) = match (op, head.path) {
-            (Operation::Metrics, _) => (200, b"text/plain; version=0.0.4", shared.metrics.render(shared.workers).into_bytes()),
+            (Operation::Metrics, _) => {
+                (200, b"text/plain; version=0.0.4", shared.metrics.render(shared.workers).into_bytes())
+            }
             (_, "/ready") => {
                 let ready = !shared.is_stopping()
                     && shared.workers_running.load(std::sync::atomic::Ordering::Acquire) == shared.workers;
-                if ready { (200, b"text/plain", b"ready\n".to_vec()) } else { (503, b"text/plain", b"not ready\n".to_vec()) }
+                if ready {
+                    (200, b"text/plain", b"ready\n".to_vec())
+                } else {
+                    (503, b"text/plain", b"not ready\n".to_vec())
+                }
             }
             _ => (200, b"text/plain", b"ok\n".to_vec()),
         };
@@ -180,7 +196,13 @@ impl Handler for S3Service {
         let request_id = std::str::from_utf8(&id).unwrap_or_default();
         ex.set_close();
         let result = respond::error(ex, &S3Error::new(code), "", request_id, false).await;
-        self.core.metrics.request(Operation::Rejected, code.status(), std::time::Duration::ZERO, 0, ex.bytes_out);
+        self.core.metrics.request(
+            Operation::Rejected,
+            code.status(),
+            std::time::Duration::ZERO,
+            0,
+            ex.bytes_out,
+        );
         result
     }
 }

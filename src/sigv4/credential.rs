@@ -129,7 +129,7 @@ impl<'a> SignedHeaders<'a> {
 }
 
 /// Below this length a byte loop finds a separator faster than memchr.
-const MEMCHR_MIN_LEN: usize = 32;
+const MEMCHR_MIN_LEN: usize = 128;
 
 /// Splits a string on a separator byte and, optionally, on its percent-encoded
 /// form `%XX` (hex digits matched case-insensitively).

@@ -38,7 +38,7 @@ pub(crate) struct Scope<'x> {
 /// HMAC of the string to sign built from `amz_date`, `scope` and the SHA-256
 /// of the canonical request.
 pub(crate) fn signature(
-    key: &[u8; DIGEST_LEN],
+    mut mac: HmacSha256,
     amz_date: &[u8],
     scope: &Scope<'_>,
     canonical_hash: &[u8; DIGEST_LEN],
@@ -46,7 +46,6 @@ pub(crate) fn signature(
     let mut hash_hex = [0u8; DIGEST_HEX_LEN];
     // The output length is exactly twice the input length.
     hex::encode_to_slice(canonical_hash, &mut hash_hex).expect("64 hex digits for 32 bytes");
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     for piece in [
         ALGORITHM.as_bytes(),
         b"\n",
@@ -136,9 +135,9 @@ pub fn sign_headers(
     };
     write_canonical_request(&parts, scratch);
     let key_version = xxh3_64(secret.expose().as_bytes());
-    let key = cache.signing_key(access_key, date, region, service, key_version, secret);
+    let (_, mac) = cache.keyed(access_key, date, region, service, key_version, secret);
     let scope = Scope { date, region, service };
-    let sig = signature(&key, &amz_date, &scope, &canonical_hash(scratch));
+    let sig = signature(mac, &amz_date, &scope, &canonical_hash(scratch));
 
     let out = out_authorization;
     out.clear();

@@ -245,10 +245,10 @@ fn check_signature(
         return Err(SigV4Error::SignedHeaderAbsent);
     }
     let c = &check.credential;
-    let mut key = cache.signing_key(c.access_key, c.date, c.region, c.service, key_version, secret);
+    let (mut key, mac) = cache.keyed(c.access_key, c.date, c.region, c.service, key_version, secret);
     let scope = Scope { date: c.date, region: c.region, service: c.service };
     let amz_date = check.amz_date.as_bytes();
-    let sig = signature(&key, amz_date, &scope, &canonical_hash(scratch));
+    let sig = signature(mac.clone(), amz_date, &scope, &canonical_hash(scratch));
     if bool::from(sig.ct_eq(&check.provided)) {
         return Ok((sig, key));
     }
@@ -262,7 +262,7 @@ fn check_signature(
             .chain_update(&canonical[written.uri.end..])
             .finalize()
             .into();
-        let sig = signature(&key, amz_date, &scope, &hash);
+        let sig = signature(mac, amz_date, &scope, &hash);
         if bool::from(sig.ct_eq(&check.provided)) {
             return Ok((sig, key));
         }

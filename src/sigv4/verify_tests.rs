@@ -323,7 +323,12 @@ fn presign(path: &str, headers: &[(&str, &str)], signed_enc: &str, payload_line:
     write_canonical_request(&parts, &mut scratch);
     let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
     let scope = Scope { date: "20130524", region: REGION, service: "s3" };
-    let sig = signature(&key, DATE.as_bytes(), &scope, &canonical_hash(&scratch));
+    let sig = signature(
+        crate::sigv4::signing_key::keyed_mac(&key),
+        DATE.as_bytes(),
+        &scope,
+        &canonical_hash(&scratch),
+    );
     req.query = format!("{query}&X-Amz-Signature={}", hex::encode(sig));
     req
 }
@@ -509,7 +514,12 @@ fn raw_path_is_tried_when_normalisation_differs() {
     );
     let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
     let scope = Scope { date: "20130524", region: REGION, service: "s3" };
-    let sig = signature(&key, DATE.as_bytes(), &scope, &Sha256::digest(creq.as_bytes()).into());
+    let sig = signature(
+        crate::sigv4::signing_key::keyed_mac(&key),
+        DATE.as_bytes(),
+        &scope,
+        &Sha256::digest(creq.as_bytes()).into(),
+    );
     let auth = auth_header(SIGNED, &hex::encode(sig));
     let headers = [
         ("host", HOST),

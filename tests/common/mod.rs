@@ -25,14 +25,17 @@ fn s3s_fs_binary() -> PathBuf {
     if let Ok(p) = std::env::var("S3S_FS") {
         return p.into();
     }
-    if let Some(p) = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("s3s-fs")).find(|p| p.is_file())
-    }) {
+    if let Some(p) = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("s3s-fs")).find(|p| p.is_file()))
+    {
         return p;
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
     let p = PathBuf::from(home).join(".cargo/bin/s3s-fs");
-    assert!(p.is_file(), "s3s-fs not found: install it with `cargo install s3s-fs@0.14.1 --locked --features binary`");
+    assert!(
+        p.is_file(),
+        "s3s-fs not found: install it with `cargo install s3s-fs@0.14.1 --locked --features binary`"
+    );
     p
 }
 
@@ -404,7 +407,12 @@ fn wait_for_physical_buckets(backends: &[S3sFs]) {
 /// output unless it exits 0. Returns stdout.
 pub fn run_python(script: &str, args: &[&str], env: &[(String, String)]) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(script);
-    let out = Command::new("python3").arg(&path).args(args).envs(env.iter().cloned()).output().expect("run python3");
+    let out = Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .envs(env.iter().cloned())
+        .output()
+        .expect("run python3");
     check_output(&format!("python3 {script} {}", args.join(" ")), out)
 }
 
@@ -417,7 +425,11 @@ pub fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
 fn check_output(what: &str, out: Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
     stdout
 }
 
@@ -439,18 +451,29 @@ pub fn raw_exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> (Vec
     (out, closed)
 }
 
+/// A request for [`signed_request`].
+#[derive(Clone, Copy)]
+pub struct RawReq<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body the signature covers (not sent by `signed_request`).
+    pub body: &'a [u8],
+    /// A payload hash to sign instead of the body's sha256.
+    pub payload_hash: Option<&'a str>,
+}
+
+impl<'a> RawReq<'a> {
+    pub fn new(method: &'a str, path: &'a str) -> Self {
+        RawReq { method, path, query: "", headers: &[], body: b"", payload_hash: None }
+    }
+}
+
 /// Builds a complete HTTP/1.1 request signed with SigV4 (sluice's own signer:
 /// use boto3 or the CLI where the signature itself is under test).
-pub fn signed_request(
-    addr: SocketAddr,
-    creds: &Creds,
-    method: &str,
-    path: &str,
-    query: &str,
-    extra: &[(&str, &str)],
-    body: &[u8],
-    payload_hash: Option<&str>,
-) -> Vec<u8> {
+pub fn signed_request(addr: SocketAddr, creds: &Creds, req: &RawReq<'_>) -> Vec<u8> {
+    let RawReq { method, path, query, headers: extra, body, payload_hash } = *req;
     use sha2::Digest;
     let host = addr.to_string();
     let now = sluice::time::now_unix();
@@ -465,7 +488,11 @@ pub fn signed_request(
         headers.push((n.to_ascii_lowercase(), v.to_string()));
     }
     headers.sort();
-    let signed: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).filter(|n| *n != "content-length" && *n != "transfer-encoding" && *n != "expect").collect();
+    let signed: Vec<&str> = headers
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| *n != "content-length" && *n != "transfer-encoding" && *n != "expect")
+        .collect();
     let signed = signed.join(";");
     let hdrs: Vec<httparse::Header<'_>> =
         headers.iter().map(|(n, v)| httparse::Header { name: n.as_str(), value: v.as_bytes() }).collect();
@@ -473,9 +500,26 @@ pub fn signed_request(
     let mut cache = sluice::sigv4::SigningKeyCache::new();
     let mut auth = Vec::new();
     let secret = sluice::secret::Secret::new(creds.secret_key.clone());
-    let req = sluice::sigv4::OutboundRequest { method, path, query, headers: &hdrs, signed_headers: &signed, payload_hash: &hash };
-    sluice::sigv4::sign_headers(&req, (&creds.access_key, &secret), "us-east-1", "s3", now, &mut scratch, &mut cache, &mut auth);
-    let mut out = format!("{method} {path}{}{query} HTTP/1.1\r\n", if query.is_empty() { "" } else { "?" }).into_bytes();
+    let req = sluice::sigv4::OutboundRequest {
+        method,
+        path,
+        query,
+        headers: &hdrs,
+        signed_headers: &signed,
+        payload_hash: &hash,
+    };
+    sluice::sigv4::sign_headers(
+        &req,
+        (&creds.access_key, &secret),
+        "us-east-1",
+        "s3",
+        now,
+        &mut scratch,
+        &mut cache,
+        &mut auth,
+    );
+    let mut out = format!("{method} {path}{}{query} HTTP/1.1\r\n", if query.is_empty() { "" } else { "?" })
+        .into_bytes();
     for (n, v) in &headers {
         out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
     }
@@ -505,14 +549,20 @@ fn read_response_to(s: &mut TcpStream, head_request: bool) -> (u16, String, Vec<
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut byte).expect("read response head");
-        assert!(n == 1, "connection closed in the middle of a response head: {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n == 1,
+            "connection closed in the middle of a response head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.push(byte[0]);
     }
     let head = String::from_utf8(buf).unwrap();
     let status: u16 = head[9..12].parse().unwrap();
     let len: usize = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())
+        })
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     if !head_request && status != 100 && status != 304 && !head.starts_with("HTTP/1.1 204") {
