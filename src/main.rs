@@ -62,7 +62,7 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
         }
     };
     let config = raw.validate().context("invalid configuration")?;
-    sluice::observe::logging::init(&config.log);
+    let _log_guard = sluice::observe::logging::init(&config.log);
     let signals =
         signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
             .context("installing signal handlers")?;

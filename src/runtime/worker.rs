@@ -19,6 +19,7 @@ use monoio::time::TimeDriver;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use super::core::CoreCtx;
+use super::shutdown::catch_panic;
 use crate::http::{ConnLimits, serve_connection};
 use crate::s3::service::S3Service;
 use crate::server::Shared;
@@ -143,7 +144,11 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
                 monoio::spawn(async move {
                     core.connections.set(core.connections.get() + 1);
                     core.metrics.connection_opened();
-                    serve_connection(stream, &*service, &limits, &core.shutdown).await;
+                    let served =
+                        catch_panic(serve_connection(stream, &*service, &limits, &core.shutdown)).await;
+                    if let Err(msg) = served {
+                        tracing::error!(worker = core.id, panic = %msg, "a connection task panicked; connection dropped");
+                    }
                     core.metrics.connection_closed();
                     core.connections.set(core.connections.get() - 1);
                 });
