@@ -23,7 +23,9 @@ pub enum S3ErrorCode {
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    ConditionalRequestConflict,
     EntityTooLarge,
+    EntityTooSmall,
     IncompleteBody,
     InternalError,
     InvalidAccessKeyId,
@@ -31,16 +33,20 @@ pub enum S3ErrorCode {
     InvalidBucketName,
     InvalidDigest,
     InvalidLocationConstraint,
+    InvalidPart,
+    InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
     InvalidURI,
     KeyTooLongError,
     MalformedXML,
+    MaxMessageLengthExceeded,
     MetadataTooLarge,
     MethodNotAllowed,
     MissingContentLength,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchUpload,
     NotImplemented,
     NotModified,
     OperationAborted,
@@ -51,12 +57,13 @@ pub enum S3ErrorCode {
     ServiceUnavailable,
     SignatureDoesNotMatch,
     SlowDown,
+    XAmzContentChecksumMismatch,
     XAmzContentSHA256Mismatch,
 }
 
 impl S3ErrorCode {
     /// Every code, for parsing codes reported by backends.
-    pub const ALL: [S3ErrorCode; 37] = [
+    pub const ALL: [S3ErrorCode; 44] = [
         S3ErrorCode::AccessDenied,
         S3ErrorCode::AuthorizationHeaderMalformed,
         S3ErrorCode::AuthorizationQueryParametersError,
@@ -65,7 +72,9 @@ impl S3ErrorCode {
         S3ErrorCode::BucketAlreadyExists,
         S3ErrorCode::BucketAlreadyOwnedByYou,
         S3ErrorCode::BucketNotEmpty,
+        S3ErrorCode::ConditionalRequestConflict,
         S3ErrorCode::EntityTooLarge,
+        S3ErrorCode::EntityTooSmall,
         S3ErrorCode::IncompleteBody,
         S3ErrorCode::InternalError,
         S3ErrorCode::InvalidAccessKeyId,
@@ -73,16 +82,20 @@ impl S3ErrorCode {
         S3ErrorCode::InvalidBucketName,
         S3ErrorCode::InvalidDigest,
         S3ErrorCode::InvalidLocationConstraint,
+        S3ErrorCode::InvalidPart,
+        S3ErrorCode::InvalidPartOrder,
         S3ErrorCode::InvalidRange,
         S3ErrorCode::InvalidRequest,
         S3ErrorCode::InvalidURI,
         S3ErrorCode::KeyTooLongError,
         S3ErrorCode::MalformedXML,
+        S3ErrorCode::MaxMessageLengthExceeded,
         S3ErrorCode::MetadataTooLarge,
         S3ErrorCode::MethodNotAllowed,
         S3ErrorCode::MissingContentLength,
         S3ErrorCode::NoSuchBucket,
         S3ErrorCode::NoSuchKey,
+        S3ErrorCode::NoSuchUpload,
         S3ErrorCode::NotImplemented,
         S3ErrorCode::NotModified,
         S3ErrorCode::OperationAborted,
@@ -93,6 +106,7 @@ impl S3ErrorCode {
         S3ErrorCode::ServiceUnavailable,
         S3ErrorCode::SignatureDoesNotMatch,
         S3ErrorCode::SlowDown,
+        S3ErrorCode::XAmzContentChecksumMismatch,
         S3ErrorCode::XAmzContentSHA256Mismatch,
     ];
 
@@ -106,6 +120,13 @@ impl S3ErrorCode {
         use S3ErrorCode::*;
         match self {
             AccessDenied => "AccessDenied",
+            ConditionalRequestConflict => "ConditionalRequestConflict",
+            EntityTooSmall => "EntityTooSmall",
+            InvalidPart => "InvalidPart",
+            InvalidPartOrder => "InvalidPartOrder",
+            MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
+            NoSuchUpload => "NoSuchUpload",
+            XAmzContentChecksumMismatch => "XAmzContentChecksumMismatch",
             AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
             AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             BadDigest => "BadDigest",
@@ -150,6 +171,13 @@ impl S3ErrorCode {
         use S3ErrorCode::*;
         match self {
             NotModified => 304,
+            EntityTooSmall
+            | InvalidPart
+            | InvalidPartOrder
+            | MaxMessageLengthExceeded
+            | XAmzContentChecksumMismatch => 400,
+            NoSuchUpload => 404,
+            ConditionalRequestConflict => 409,
             AuthorizationHeaderMalformed
             | AuthorizationQueryParametersError
             | BadDigest
@@ -186,6 +214,21 @@ impl S3ErrorCode {
         use S3ErrorCode::*;
         match self {
             AccessDenied => "Access Denied",
+            ConditionalRequestConflict => {
+                "A conflicting operation occurred. If using PutObject you can retry the request."
+            }
+            EntityTooSmall => "Your proposed upload is smaller than the minimum allowed object size.",
+            InvalidPart => {
+                "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."
+            }
+            InvalidPartOrder => {
+                "The list of parts was not in ascending order. Parts must be ordered by part number."
+            }
+            MaxMessageLengthExceeded => "Your request was too big.",
+            NoSuchUpload => {
+                "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed."
+            }
+            XAmzContentChecksumMismatch => "The provided checksum does not match what was computed.",
             AuthorizationHeaderMalformed => "The authorization header is malformed.",
             AuthorizationQueryParametersError => "Error parsing the X-Amz-Credential parameter.",
             BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",

@@ -31,6 +31,8 @@ pub struct Shared {
     pub workers_running: AtomicUsize,
     pub workers: usize,
     pub driver: Driver,
+    /// Keys with a conditional write in flight, across cores (see `s3::conditional`).
+    pub conditional_writes: std::sync::Mutex<std::collections::HashSet<(u128, String)>>,
 }
 
 impl Shared {
@@ -71,6 +73,7 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         workers_running: AtomicUsize::new(0),
         workers,
         driver,
+        conditional_writes: Default::default(),
     });
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let mut threads = Vec::with_capacity(workers);

@@ -129,6 +129,34 @@ pub fn format_iso8601(unix: i64) -> [u8; 24] {
     out
 }
 
+/// Parses an S3 XML timestamp `YYYY-MM-DDTHH:MM:SS[.fff]Z` into Unix seconds
+/// (fractions are dropped).
+pub fn parse_iso8601(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let tail = &b[19..];
+    let ok_tail = tail == b"Z"
+        || (tail.len() >= 3
+            && tail[0] == b'.'
+            && tail.ends_with(b"Z")
+            && tail[1..tail.len() - 1].iter().all(u8::is_ascii_digit));
+    if !ok_tail {
+        return None;
+    }
+    let mut basic = [0u8; 16];
+    basic[0..4].copy_from_slice(&b[0..4]);
+    basic[4..6].copy_from_slice(&b[5..7]);
+    basic[6..8].copy_from_slice(&b[8..10]);
+    basic[8] = b'T';
+    basic[9..11].copy_from_slice(&b[11..13]);
+    basic[11..13].copy_from_slice(&b[14..16]);
+    basic[13..15].copy_from_slice(&b[17..19]);
+    basic[15] = b'Z';
+    parse_amz_date(std::str::from_utf8(&basic).ok()?)
+}
+
 /// The wall clock in Unix seconds (negative before 1970, which only a broken
 /// clock reports).
 pub fn now_unix() -> i64 {
@@ -265,5 +293,17 @@ mod tests {
     #[test]
     fn clock_is_after_2024() {
         assert!(now_unix() > parse_amz_date("20240101T000000Z").unwrap());
+    }
+
+    #[test]
+    fn iso8601_round_trip() {
+        let t = parse_amz_date("20191012T175030Z").unwrap();
+        let text = format_iso8601(t);
+        assert_eq!(parse_iso8601(std::str::from_utf8(&text).unwrap()), Some(t));
+        assert_eq!(parse_iso8601("2019-10-12T17:50:30Z"), Some(t));
+        assert_eq!(parse_iso8601("2019-10-12T17:50:30.123456Z"), Some(t));
+        assert_eq!(parse_iso8601("2019-10-12 17:50:30Z"), None);
+        assert_eq!(parse_iso8601("2019-13-12T17:50:30Z"), None);
+        assert_eq!(parse_iso8601("2019-10-12T17:50:30.Z"), None);
     }
 }

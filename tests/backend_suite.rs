@@ -13,7 +13,9 @@ use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 use sluice::backend::file::FileBackend;
 use sluice::backend::pool::ConnPool;
 use sluice::backend::s3::{S3Backend, S3Io, S3Target};
-use sluice::backend::{AnyBackend, Backend, BodySource, ByteRange, GetRequest, PutRequest, SliceSource};
+use sluice::backend::{
+    AnyBackend, Backend, BodySource, ByteRange, CopyRequest, GetRequest, PutRequest, SliceSource,
+};
 use sluice::error::{S3Error, S3ErrorCode};
 use sluice::secret::Secret;
 
@@ -52,6 +54,11 @@ impl BodySource for WithholdingSource<'_> {
     }
 }
 
+fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(data))
+}
+
 async fn read_all(
     backend: &AnyBackend,
     bucket: &str,
@@ -86,13 +93,17 @@ async fn suite(backend: AnyBackend) {
     for size in [0usize, 1, 300 * 1024 + 7] {
         let data: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
         let key = format!("dir/obj {size}");
-        let put =
-            PutRequest { bucket, key: &key, content_length: size as u64, headers, payload_sha256: None };
-        let out = backend.put_object(&put, &mut SliceSource::new(&data)).await.unwrap();
-        let md5 = {
-            use md5::Digest;
-            hex::encode(md5::Md5::digest(&data))
+        let put = PutRequest {
+            bucket,
+            key: &key,
+            content_length: size as u64,
+            headers,
+            payload_sha256: None,
+            forwarded: &[],
+            part: None,
         };
+        let out = backend.put_object(&put, &mut SliceSource::new(&data)).await.unwrap();
+        let md5 = md5_hex(&data);
         assert_eq!(out.etag, format!("\"{md5}\""));
         let (status, got, lines) = read_all(&backend, bucket, &key, None).await;
         assert_eq!(status, 200);
@@ -144,8 +155,15 @@ async fn suite(backend: AnyBackend) {
     // nothing behind, even over an existing object
     for (key, old) in [("failing", None), ("dir/obj 1", Some(full.clone()))] {
         let data = vec![9u8; 200 * 1024];
-        let put =
-            PutRequest { bucket, key, content_length: data.len() as u64, headers: &[], payload_sha256: None };
+        let put = PutRequest {
+            bucket,
+            key,
+            content_length: data.len() as u64,
+            headers: &[],
+            payload_sha256: None,
+            forwarded: &[],
+            part: None,
+        };
         let mut src = WithholdingSource { data: &data, pos: 0 };
         let err = backend.put_object(&put, &mut src).await.err().unwrap();
         assert_eq!(S3Error::from(err).code, S3ErrorCode::XAmzContentSHA256Mismatch);
@@ -156,8 +174,89 @@ async fn suite(backend: AnyBackend) {
         }
     }
 
+    // multipart: two parts (the first at the 5 MiB minimum), completed in order
+    let a: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+    let b = b"tail bytes".to_vec();
+    let upload = backend.create_multipart(bucket, "multi", headers).await.unwrap();
+    let mut etags = Vec::new();
+    for (n, data) in [(1u16, &a), (2, &b)] {
+        let put = PutRequest {
+            bucket,
+            key: "multi",
+            content_length: data.len() as u64,
+            headers: &[],
+            payload_sha256: None,
+            forwarded: &[],
+            part: Some(sluice::backend::PartTarget { upload_id: &upload, number: n }),
+        };
+        let out = backend.put_object(&put, &mut SliceSource::new(data)).await.unwrap();
+        assert_eq!(out.etag, format!("\"{}\"", md5_hex(data)));
+        etags.push((n, out.etag));
+    }
+    let etag = backend.complete_multipart(bucket, "multi", &upload, &etags).await.unwrap();
+    let mut md5s = Vec::new();
+    md5s.extend_from_slice(&hex::decode(md5_hex(&a)).unwrap());
+    md5s.extend_from_slice(&hex::decode(md5_hex(&b)).unwrap());
+    assert_eq!(etag.trim_matches('"'), format!("{}-2", md5_hex(&md5s)));
+    let (_, got, lines) = read_all(&backend, bucket, "multi", None).await;
+    assert_eq!(got.len(), a.len() + b.len());
+    assert!(got[..a.len()] == a[..] && got[a.len()..] == b[..]);
+    assert!(String::from_utf8(lines).unwrap().to_ascii_lowercase().contains("x-amz-meta-color: green"));
+    // an aborted upload cannot be completed
+    let upload = backend.create_multipart(bucket, "aborted", &[]).await.unwrap();
+    backend.abort_multipart(bucket, "aborted", &upload).await.unwrap();
+    assert!(backend.complete_multipart(bucket, "aborted", &upload, &[(1, "\"x\"".into())]).await.is_err());
+
+    // server-side copies: COPY keeps the source headers, REPLACE sets new ones
+    let copy = CopyRequest {
+        src_bucket: bucket,
+        src_key: "dir/obj 307207",
+        dst_bucket: bucket,
+        dst_key: "copied",
+        replace: None,
+        part: None,
+        range: None,
+    };
+    let out = backend.copy_object(&copy).await.unwrap();
+    assert_eq!(out.etag.trim_matches('"'), md5_hex(&full));
+    let (_, got, lines) = read_all(&backend, bucket, "copied", None).await;
+    assert_eq!(got, full);
+    assert!(String::from_utf8(lines).unwrap().to_ascii_lowercase().contains("content-type: text/x-suite"));
+    let replaced: &[(&str, &[u8])] = &[("Content-Type", b"image/png")];
+    backend.copy_object(&CopyRequest { dst_key: "replaced", replace: Some(replaced), ..copy }).await.unwrap();
+    let (_, got, lines) = read_all(&backend, bucket, "replaced", None).await;
+    assert_eq!(got, full);
+    let lines = String::from_utf8(lines).unwrap().to_ascii_lowercase();
+    assert!(lines.contains("content-type: image/png") && !lines.contains("x-amz-meta-color"), "{lines}");
+    // UploadPartCopy of a range, then a normal part
+    let upload = backend.create_multipart(bucket, "from-copy", &[]).await.unwrap();
+    let p1 = backend
+        .copy_object(&CopyRequest {
+            dst_key: "from-copy",
+            part: Some(sluice::backend::PartTarget { upload_id: &upload, number: 1 }),
+            range: Some((0, 99)),
+            ..copy
+        })
+        .await
+        .unwrap();
+    assert_eq!(p1.etag.trim_matches('"'), md5_hex(&full[..100]));
+    let etag = backend.complete_multipart(bucket, "from-copy", &upload, &[(1, p1.etag)]).await.unwrap();
+    assert!(etag.trim_matches('"').ends_with("-1"));
+    assert_eq!(read_all(&backend, bucket, "from-copy", None).await.1, &full[..100]);
+    for key in ["multi", "copied", "replaced", "from-copy"] {
+        backend.delete_object(bucket, key).await.unwrap();
+    }
+
     // overwrite, delete
-    let put = PutRequest { bucket, key: "over", content_length: 3, headers: &[], payload_sha256: None };
+    let put = PutRequest {
+        bucket,
+        key: "over",
+        content_length: 3,
+        headers: &[],
+        payload_sha256: None,
+        forwarded: &[],
+        part: None,
+    };
     backend.put_object(&put, &mut SliceSource::new(b"one")).await.unwrap();
     backend.put_object(&put, &mut SliceSource::new(b"two")).await.unwrap();
     assert_eq!(read_all(&backend, bucket, "over", None).await.1, b"two");
@@ -215,8 +314,15 @@ fn s3_backend_reuses_pooled_connections_and_survives_a_restart() {
     let backend = s3_backend(&server);
     block_on(common::any_driver(), async {
         backend.create_bucket("sl-pool").await.unwrap();
-        let put =
-            PutRequest { bucket: "sl-pool", key: "k", content_length: 2, headers: &[], payload_sha256: None };
+        let put = PutRequest {
+            bucket: "sl-pool",
+            key: "k",
+            content_length: 2,
+            headers: &[],
+            payload_sha256: None,
+            forwarded: &[],
+            part: None,
+        };
         backend.put_object(&put, &mut SliceSource::new(b"hi")).await.unwrap();
     });
     // The backend restarts: pooled connections are dead; requests still work.

@@ -39,16 +39,16 @@ const READ_RETRIES: usize = 3;
 
 /// The metadata file of one object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredMeta {
-    key: String,
-    size: u64,
+pub(super) struct StoredMeta {
+    pub(super) key: String,
+    pub(super) size: u64,
     /// Quoted MD5 hex.
-    etag: String,
-    last_modified: i64,
+    pub(super) etag: String,
+    pub(super) last_modified: i64,
     /// File name of the data file in the same directory.
-    data: String,
+    pub(super) data: String,
     /// Stored headers (lowercase name, value).
-    headers: Vec<(String, String)>,
+    pub(super) headers: Vec<(String, String)>,
 }
 
 /// A `file://` backend rooted at a directory.
@@ -57,7 +57,7 @@ pub struct FileBackend {
 }
 
 /// Runs blocking work on the blocking pool.
-async fn blocking<R: Send + 'static>(
+pub(super) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, BackendError> + Send + 'static,
 ) -> Result<R, BackendError> {
     match monoio::spawn_blocking(f).await {
@@ -66,29 +66,29 @@ async fn blocking<R: Send + 'static>(
     }
 }
 
-fn storage(e: io::Error) -> BackendError {
+pub(super) fn storage(e: io::Error) -> BackendError {
     BackendError::Storage(e.kind())
 }
 
-fn no_such_key() -> BackendError {
+pub(super) fn no_such_key() -> BackendError {
     BackendError::Status { status: 404, code: Some(S3ErrorCode::NoSuchKey) }
 }
 
-fn nonce() -> String {
+pub(super) fn nonce() -> String {
     let mut b = [0u8; 8];
     let _ = getrandom::fill(&mut b);
     hex::encode(b)
 }
 
 /// Where an object's files live: (directory, metadata path, hash).
-fn locate(bucket_dir: &Path, key: &str) -> (PathBuf, PathBuf, String) {
+pub(super) fn locate(bucket_dir: &Path, key: &str) -> (PathBuf, PathBuf, String) {
     let hash = hex::encode(sha2::Sha256::digest(key.as_bytes()));
     let dir = bucket_dir.join(OBJECTS_DIR).join(&hash[..2]);
     let meta = dir.join(format!("{hash}.meta"));
     (dir, meta, hash)
 }
 
-fn read_meta(path: &Path) -> Result<Option<StoredMeta>, BackendError> {
+pub(super) fn read_meta(path: &Path) -> Result<Option<StoredMeta>, BackendError> {
     match fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
@@ -98,7 +98,7 @@ fn read_meta(path: &Path) -> Result<Option<StoredMeta>, BackendError> {
     }
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
@@ -107,7 +107,7 @@ impl FileBackend {
         FileBackend { root }
     }
 
-    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+    pub(super) fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.root.join(bucket)
     }
 
@@ -156,73 +156,26 @@ impl FileBackend {
         put: &PutRequest<'_>,
         body: &mut B,
     ) -> Result<PutOutcome, BackendError> {
+        if let Some(part) = put.part {
+            return self.put_part(put, part, body).await;
+        }
         let (dir, meta_path, hash) = locate(&self.bucket_dir(put.bucket), put.key);
         let data_name = format!("{hash}.{}.data", nonce());
         let data_path = dir.join(&data_name);
-
-        // Verify-before-send also holds here: an empty body is checked first.
-        let (r, mut chunk) = body.next(Vec::with_capacity(BODY_CHUNK)).await;
-        let mut n = r.map_err(BackendError::Source)?;
-        let (d, p) = (dir.clone(), data_path.clone());
-        let mut file = blocking(move || {
-            fs::create_dir_all(&d).map_err(storage)?;
-            File::create_new(&p).map_err(storage)
-        })
-        .await?;
-        let mut md5 = Md5::new();
-        let mut size: u64 = 0;
-        while n > 0 {
-            let written = blocking(move || {
-                file.write_all(&chunk).map_err(storage)?;
-                md5.update(&chunk);
-                Ok((file, md5, chunk))
-            })
-            .await;
-            (file, md5, chunk) = match written {
-                Ok(v) => v,
-                Err(e) => return Err(discard(data_path, e).await),
-            };
-            size += n as u64;
-            let (r, c) = body.next(chunk).await;
-            chunk = c;
-            n = match r {
-                Ok(n) => n,
-                Err(e) => return Err(discard(data_path, BackendError::Source(e)).await),
-            };
-        }
-        if size != put.content_length {
-            return Err(discard(data_path, BackendError::Source(S3ErrorCode::IncompleteBody.into())).await);
-        }
-        let etag = format!("\"{}\"", hex::encode(md5.finalize()));
+        let (file, md5) = write_body(data_path.clone(), body, put.content_length).await?;
+        let etag = format!("\"{}\"", hex::encode(md5));
         let meta = StoredMeta {
             key: put.key.to_string(),
-            size,
+            size: put.content_length,
             etag: etag.clone(),
             last_modified: crate::time::now_unix(),
             data: data_name,
-            headers: put
-                .headers
-                .iter()
-                .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(v).into_owned()))
-                .collect(),
+            headers: stored_headers(put.headers),
         };
         let committed = blocking(move || {
             file.sync_all().map_err(storage)?;
             drop(file);
-            let old = read_meta(&meta_path).ok().flatten();
-            let tmp = dir.join(format!("{hash}.meta.{}.tmp", nonce()));
-            let json =
-                serde_json::to_vec(&meta).map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData))?;
-            let mut f = File::create_new(&tmp).map_err(storage)?;
-            f.write_all(&json).and_then(|_| f.sync_all()).map_err(storage)?;
-            fs::rename(&tmp, &meta_path).map_err(storage)?;
-            sync_dir(&dir).map_err(storage)?;
-            if let Some(old) = old
-                && old.data != meta.data
-            {
-                let _ = fs::remove_file(dir.join(old.data));
-            }
-            Ok(())
+            commit_meta(&dir, &meta_path, &hash, &meta)
         })
         .await;
         match committed {
@@ -282,8 +235,84 @@ impl FileBackend {
     }
 }
 
+/// Streams a verified body into a new file at `path` (its directory is
+/// created). Pulls the first chunk before creating anything, so an empty body
+/// that fails verification leaves no trace; on any failure the file is
+/// removed. Returns the (unsynced) file and the MD5 of the bytes.
+pub(super) async fn write_body<B: BodySource>(
+    path: PathBuf,
+    body: &mut B,
+    expected: u64,
+) -> Result<(File, [u8; 16]), BackendError> {
+    let (r, mut chunk) = body.next(Vec::with_capacity(BODY_CHUNK)).await;
+    let mut n = r.map_err(BackendError::Source)?;
+    let p = path.clone();
+    let mut file = blocking(move || {
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(storage)?;
+        }
+        File::create_new(&p).map_err(storage)
+    })
+    .await?;
+    let mut md5 = Md5::new();
+    let mut size: u64 = 0;
+    while n > 0 {
+        let written = blocking(move || {
+            file.write_all(&chunk).map_err(storage)?;
+            md5.update(&chunk);
+            Ok((file, md5, chunk))
+        })
+        .await;
+        (file, md5, chunk) = match written {
+            Ok(v) => v,
+            Err(e) => return Err(discard(path, e).await),
+        };
+        size += n as u64;
+        let (r, c) = body.next(chunk).await;
+        chunk = c;
+        n = match r {
+            Ok(n) => n,
+            Err(e) => return Err(discard(path, BackendError::Source(e)).await),
+        };
+    }
+    if size != expected {
+        return Err(discard(path, BackendError::Source(S3ErrorCode::IncompleteBody.into())).await);
+    }
+    Ok((file, md5.finalize().into()))
+}
+
+/// Stored headers as kept in the metadata file (lowercase names).
+pub(super) fn stored_headers(headers: &[(&str, &[u8])]) -> Vec<(String, String)> {
+    headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(v).into_owned())).collect()
+}
+
+/// Makes `meta` (whose data file is written and synced) the object: writes the
+/// metadata to a temporary file, syncs it, renames it over `meta_path` (the
+/// commit point), syncs the directory and removes the previous data file.
+/// Blocking: call on the blocking pool.
+pub(super) fn commit_meta(
+    dir: &Path,
+    meta_path: &Path,
+    hash: &str,
+    meta: &StoredMeta,
+) -> Result<(), BackendError> {
+    let old = read_meta(meta_path).ok().flatten();
+    let tmp = dir.join(format!("{hash}.meta.{}.tmp", nonce()));
+    let json = serde_json::to_vec(meta).map_err(|_| BackendError::Storage(io::ErrorKind::InvalidData))?;
+    let mut f = File::create_new(&tmp).map_err(storage)?;
+    f.write_all(&json).and_then(|_| f.sync_all()).map_err(storage)?;
+    fs::rename(&tmp, meta_path).map_err(storage)?;
+    sync_dir(dir).map_err(storage)?;
+    if let Some(old) = old
+        && old.data != meta.data
+    {
+        let _ = fs::remove_file(dir.join(old.data));
+    }
+    Ok(())
+}
+
 /// Removes an uncommitted data file and passes the error on.
-async fn discard(path: PathBuf, err: BackendError) -> BackendError {
+pub(super) async fn discard(path: PathBuf, err: BackendError) -> BackendError {
     let _ = blocking(move || {
         let _ = fs::remove_file(&path);
         Ok(())

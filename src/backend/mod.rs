@@ -10,15 +10,20 @@
 pub mod body;
 pub mod error;
 pub mod file;
+pub mod file_multipart;
 pub mod object;
 pub mod pool;
 pub mod s3;
 pub mod set;
 pub mod wire;
+pub mod xml_read;
 
 pub use body::{BodySource, ObjectBody, SliceSource};
 pub use error::BackendError;
-pub use object::{ByteRange, GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutRequest};
+pub use object::{
+    ByteRange, CopyOutcome, CopyRequest, GetRequest, ObjectHead, ObjectResponse, PartTarget, PutOutcome,
+    PutRequest,
+};
 pub use set::{AnyBackend, BackendSet};
 
 /// What sluice needs from a place that stores objects. Buckets here are
@@ -41,4 +46,24 @@ pub trait Backend {
     async fn get_object(&self, req: &GetRequest<'_>) -> Result<ObjectResponse, BackendError>;
     /// Deletes an object; succeeds if it does not exist.
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackendError>;
+    /// Starts a multipart upload; returns the backend's upload id. Parts are
+    /// sent with [`Backend::put_object`] and a [`PartTarget`].
+    async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: &[(&str, &[u8])],
+    ) -> Result<String, BackendError>;
+    /// Completes an upload from (part number, quoted ETag); returns the ETag.
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u16, String)],
+    ) -> Result<String, BackendError>;
+    /// Aborts an upload; succeeds if it is already gone.
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), BackendError>;
+    /// CopyObject or UploadPartCopy with source and destination on this backend.
+    async fn copy_object(&self, copy: &CopyRequest<'_>) -> Result<CopyOutcome, BackendError>;
 }

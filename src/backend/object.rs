@@ -47,6 +47,44 @@ pub struct PutRequest<'a> {
     /// The body's sha256 (hex) when the client signed it; forwarded so that an
     /// S3 backend checks it too.
     pub payload_sha256: Option<&'a str>,
+    /// Request headers an S3 backend should see but that are not stored
+    /// (conditions such as `If-None-Match`, checksums).
+    pub forwarded: &'a [(&'a str, &'a [u8])],
+    /// Set for UploadPart: the body is part `number` of this backend upload.
+    pub part: Option<PartTarget<'a>>,
+}
+
+/// A part of a backend multipart upload.
+#[derive(Debug, Clone, Copy)]
+pub struct PartTarget<'a> {
+    /// The backend's own upload id.
+    pub upload_id: &'a str,
+    pub number: u16,
+}
+
+/// What a server-side copy returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// The quoted ETag of the new object (or part).
+    pub etag: String,
+    /// Unix seconds, when the backend said.
+    pub last_modified: Option<i64>,
+}
+
+/// A server-side copy inside one backend.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyRequest<'a> {
+    pub src_bucket: &'a str,
+    pub src_key: &'a str,
+    pub dst_bucket: &'a str,
+    pub dst_key: &'a str,
+    /// `Some(headers)`: x-amz-metadata-directive REPLACE with these stored
+    /// headers; `None`: COPY the source's.
+    pub replace: Option<&'a [(&'a str, &'a [u8])]>,
+    /// UploadPartCopy: copy into this part instead of an object.
+    pub part: Option<PartTarget<'a>>,
+    /// UploadPartCopy: the inclusive byte range of the source.
+    pub range: Option<(u64, u64)>,
 }
 
 /// What a successful PUT returns.

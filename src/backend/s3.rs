@@ -24,9 +24,12 @@ use monoio::io::AsyncWriteRentExt;
 
 use super::body::{BodySource, ObjectBody, S3Body};
 use super::error::BackendError;
-use super::object::{GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutRequest};
+use super::object::{
+    CopyOutcome, CopyRequest, GetRequest, ObjectHead, ObjectResponse, PartTarget, PutOutcome, PutRequest,
+};
 use super::pool::{BackendConn, ConnPool};
 use super::wire::{Framing, ResponseHead, read_body_to_vec, read_error, read_response_head};
+use super::xml_read;
 use crate::http::limits::BODY_CHUNK;
 use crate::secret::Secret;
 use crate::sigv4::{self, OutboundRequest, SigV4Scratch, SigningKeyCache};
@@ -299,12 +302,14 @@ impl S3Backend {
         body: &mut B,
     ) -> Result<PutOutcome, BackendError> {
         let payload_hash = put.payload_sha256.unwrap_or(sigv4::UNSIGNED_PAYLOAD);
+        let headers: Vec<(&str, &[u8])> = put.headers.iter().chain(put.forwarded).copied().collect();
+        let query = put.part.map(part_query).unwrap_or_default();
         let req = Req {
             method: "PUT",
             bucket: put.bucket,
             key: Some(put.key),
-            query: "",
-            headers: put.headers,
+            query: &query,
+            headers: &headers,
             content_length: Some(put.content_length),
             payload_hash,
         };
@@ -419,6 +424,140 @@ impl S3Backend {
         }
     }
 
+    /// Reads a small 200 answer that may still carry an `<Error>` document.
+    async fn read_result(
+        &self,
+        mut conn: BackendConn,
+        mut resp: ResponseHead,
+    ) -> Result<Vec<u8>, BackendError> {
+        if resp.status != 200 {
+            let err = read_error(&mut conn, &mut resp, self.io.io_timeout).await;
+            if resp.keep_alive && resp.framing.is_done() {
+                self.pool.put(conn);
+            }
+            return Err(err);
+        }
+        let body = read_body_to_vec(&mut conn, &mut resp.framing, MAX_LIST_BODY, self.io.io_timeout).await?;
+        if resp.keep_alive {
+            self.pool.put(conn);
+        }
+        if xml_read::is_error_document(&body) {
+            return Err(BackendError::Status { status: 500, code: super::wire::error_code(&body) });
+        }
+        Ok(body)
+    }
+
+    /// Starts a multipart upload; returns the backend's upload id.
+    pub async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: &[(&str, &[u8])],
+    ) -> Result<String, BackendError> {
+        let req = Req {
+            method: "POST",
+            bucket,
+            key: Some(key),
+            query: "uploads",
+            headers,
+            content_length: Some(0),
+            payload_hash: sigv4::EMPTY_SHA256_HEX,
+        };
+        let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
+        let body = self.read_result(conn, resp).await?;
+        xml_read::first_text(&body, "UploadId").filter(|u| !u.is_empty()).ok_or(BackendError::Protocol)
+    }
+
+    /// Completes a backend upload from (part number, quoted ETag) pairs;
+    /// returns the object's ETag.
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u16, String)],
+    ) -> Result<String, BackendError> {
+        let mut body = Vec::with_capacity(64 + parts.len() * 80);
+        body.extend_from_slice(
+            b"<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+        );
+        for (n, etag) in parts {
+            body.extend_from_slice(format!("<Part><PartNumber>{n}</PartNumber>").as_bytes());
+            crate::s3::xml::element("ETag", etag, &mut body);
+            body.extend_from_slice(b"</Part>");
+        }
+        body.extend_from_slice(b"</CompleteMultipartUpload>");
+        let hash = sha256_hex(&body);
+        let query = upload_query(upload_id);
+        let req = Req {
+            method: "POST",
+            bucket,
+            key: Some(key),
+            query: &query,
+            headers: &[("content-type", b"application/xml")],
+            content_length: Some(body.len() as u64),
+            payload_hash: &hash,
+        };
+        let (conn, resp) = self.exchange(&req, body, false).await?;
+        let etag_header = resp.etag.clone();
+        let result = self.read_result(conn, resp).await?;
+        xml_read::first_text(&result, "ETag").or(etag_header).ok_or(BackendError::Protocol)
+    }
+
+    /// Aborts a backend upload; succeeds if it is already gone.
+    pub async fn abort_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), BackendError> {
+        let query = upload_query(upload_id);
+        let req = self.bodiless("DELETE", bucket, Some(key), &query);
+        let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
+        match self.finish(conn, resp).await {
+            Ok(_) | Err(BackendError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// CopyObject or UploadPartCopy inside this backend.
+    pub async fn copy_object(&self, copy: &CopyRequest<'_>) -> Result<CopyOutcome, BackendError> {
+        let mut source = Vec::with_capacity(2 + copy.src_bucket.len() + copy.src_key.len() * 3);
+        source.push(b'/');
+        source.extend_from_slice(copy.src_bucket.as_bytes());
+        source.push(b'/');
+        sigv4::uri_encode(copy.src_key.as_bytes(), false, &mut source);
+        let range_value = copy.range.map(|(a, b)| format!("bytes={a}-{b}"));
+        let mut headers: Vec<(&str, &[u8])> = vec![("x-amz-copy-source", &source)];
+        if let Some(r) = &range_value {
+            headers.push(("x-amz-copy-source-range", r.as_bytes()));
+        }
+        match copy.replace {
+            Some(stored) if copy.part.is_none() => {
+                headers.push(("x-amz-metadata-directive", b"REPLACE"));
+                headers.extend_from_slice(stored);
+            }
+            _ if copy.part.is_none() => headers.push(("x-amz-metadata-directive", b"COPY")),
+            _ => {}
+        }
+        let query = copy.part.map(part_query).unwrap_or_default();
+        let req = Req {
+            method: "PUT",
+            bucket: copy.dst_bucket,
+            key: Some(copy.dst_key),
+            query: &query,
+            headers: &headers,
+            content_length: Some(0),
+            payload_hash: sigv4::EMPTY_SHA256_HEX,
+        };
+        let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
+        let body = self.read_result(conn, resp).await?;
+        let etag = xml_read::first_text(&body, "ETag").ok_or(BackendError::Protocol)?;
+        let last_modified =
+            xml_read::first_text(&body, "LastModified").and_then(|t| crate::time::parse_iso8601(&t));
+        Ok(CopyOutcome { etag, last_modified })
+    }
+
     fn bodiless<'a>(
         &self,
         method: &'a str,
@@ -436,6 +575,20 @@ impl S3Backend {
             payload_hash: sigv4::EMPTY_SHA256_HEX,
         }
     }
+}
+
+/// `partNumber=N&uploadId=...` for a part request.
+fn part_query(part: PartTarget<'_>) -> String {
+    let mut q = format!("partNumber={}&uploadId=", part.number).into_bytes();
+    sigv4::uri_encode(part.upload_id.as_bytes(), true, &mut q);
+    String::from_utf8(q).unwrap_or_default()
+}
+
+/// `uploadId=...` for requests on a whole upload.
+fn upload_query(upload_id: &str) -> String {
+    let mut q = b"uploadId=".to_vec();
+    sigv4::uri_encode(upload_id.as_bytes(), true, &mut q);
+    String::from_utf8(q).unwrap_or_default()
 }
 
 fn sha256_hex(data: &[u8]) -> String {

@@ -8,7 +8,7 @@ use super::Backend;
 use super::body::BodySource;
 use super::error::BackendError;
 use super::file::FileBackend;
-use super::object::{GetRequest, ObjectResponse, PutOutcome, PutRequest};
+use super::object::{CopyOutcome, CopyRequest, GetRequest, ObjectResponse, PutOutcome, PutRequest};
 use super::pool::ConnPool;
 use super::s3::{S3Backend, S3Io, S3Target};
 use crate::config::Endpoint;
@@ -64,6 +64,45 @@ impl Backend for AnyBackend {
         match self {
             AnyBackend::S3(b) => b.delete_object(bucket, key).await,
             AnyBackend::File(b) => b.delete_object(bucket, key).await,
+        }
+    }
+
+    async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: &[(&str, &[u8])],
+    ) -> Result<String, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.create_multipart(bucket, key, headers).await,
+            AnyBackend::File(b) => b.create_multipart(bucket, key, headers).await,
+        }
+    }
+
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u16, String)],
+    ) -> Result<String, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.complete_multipart(bucket, key, upload_id, parts).await,
+            AnyBackend::File(b) => b.complete_multipart(bucket, key, upload_id, parts).await,
+        }
+    }
+
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.abort_multipart(bucket, key, upload_id).await,
+            AnyBackend::File(b) => b.abort_multipart(bucket, key, upload_id).await,
+        }
+    }
+
+    async fn copy_object(&self, copy: &CopyRequest<'_>) -> Result<CopyOutcome, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.copy_object(copy).await,
+            AnyBackend::File(b) => b.copy_object(copy).await,
         }
     }
 }

@@ -65,9 +65,16 @@ pub enum BucketInsert {
 
 type Db<T> = Database<Str, SerdeJson<T>>;
 
+/// Length of the server key that authenticates upload ids and continuation tokens.
+pub const SERVER_KEY_LEN: usize = 32;
+/// Record of the server key in the `server` database.
+const SERVER_KEY_RECORD: &str = "mac-key";
+
 /// The store. Cheap to share behind an `Arc`; heed's `Env` is thread-safe.
 pub struct MetaStore {
     env: Env,
+    /// Random key generated on first start; MACs of the tokens sluice hands out.
+    server_key: [u8; SERVER_KEY_LEN],
     backends: Db<BackendRecord>,
     tenants: Db<TenantRecord>,
     keys: Db<KeyRecord>,
@@ -84,8 +91,23 @@ impl MetaStore {
         let tenants = env.create_database(&mut wtxn, Some("tenants"))?;
         let keys = env.create_database(&mut wtxn, Some("keys"))?;
         let buckets = env.create_database(&mut wtxn, Some("buckets"))?;
+        let server: Db<String> = env.create_database(&mut wtxn, Some("server"))?;
+        let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)?.and_then(|h| hex::decode(h).ok()) {
+            Some(k) if k.len() == SERVER_KEY_LEN => k.try_into().unwrap_or([0; SERVER_KEY_LEN]),
+            _ => {
+                let mut k = [0u8; SERVER_KEY_LEN];
+                getrandom::fill(&mut k).map_err(|e| MetaError::Io(std::io::Error::other(e.to_string())))?;
+                server.put(&mut wtxn, SERVER_KEY_RECORD, &hex::encode(k))?;
+                k
+            }
+        };
         wtxn.commit()?;
-        Ok(MetaStore { env, backends, tenants, keys, buckets })
+        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets })
+    }
+
+    /// The key that authenticates upload ids and continuation tokens.
+    pub fn server_key(&self) -> &[u8; SERVER_KEY_LEN] {
+        &self.server_key
     }
 
     /// Writes the config's backends, tenants, keys and buckets, in one
@@ -241,6 +263,15 @@ name = "logs"
         assert_eq!(second.buckets[0].created, 100);
         assert_eq!(second.keys.len(), 1);
         assert_eq!(second.tenants[0].created, 100);
+    }
+
+    #[test]
+    fn server_key_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = *MetaStore::open(dir.path()).unwrap().server_key();
+        let again = *MetaStore::open(dir.path()).unwrap().server_key();
+        assert_eq!(first, again);
+        assert_ne!(first, [0; SERVER_KEY_LEN]);
     }
 
     #[test]

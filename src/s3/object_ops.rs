@@ -20,7 +20,7 @@ use crate::http::{BodyFraming, Exchange, Method, ResponseHead};
 use crate::meta::{BucketInfo, BucketState};
 use crate::placement;
 use crate::s3::client_body::ClientBody;
-use crate::s3::conditional::check_read;
+use crate::s3::conditional::{ConditionalLock, WriteCondition, check_read};
 use crate::s3::integrity::Integrity;
 use crate::s3::names::key_too_long;
 use crate::s3::respond::{self, client_write};
@@ -112,7 +112,6 @@ fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
             "x-amz-storage-class" if !value.eq_ignore_ascii_case("STANDARD") => {
                 return not_impl("Storage classes other than STANDARD");
             }
-            "if-match" | "if-none-match" => return not_impl("Conditional writes"),
             "x-amz-decoded-content-length" | "x-amz-trailer" => return not_impl("aws-chunked uploads"),
             "content-encoding" if value.to_ascii_lowercase().contains("aws-chunked") => {
                 return not_impl("aws-chunked uploads");
@@ -166,6 +165,21 @@ pub async fn put_object(
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     let integrity = Integrity::from_request(ctx.head, signed_sha256)?;
+    let condition = WriteCondition::from_request(ctx.head)?;
+    let _cond_lock = match &condition {
+        Some(c) => {
+            let lock = ConditionalLock::acquire(&ctx.core.shared.conditional_writes, b.id, key)?;
+            c.check(current_etag(ctx, b, key).await?.as_deref())?;
+            Some(lock)
+        }
+        None => None,
+    };
+    let mut forwarded: SmallVec<[(&str, &[u8]); 2]> = SmallVec::new();
+    for name in ["if-match", "if-none-match"] {
+        if let Some(v) = ctx.head.header(name) {
+            forwarded.push((name, v));
+        }
+    }
     let primary = replicas(b, key)?[0];
     let _guard = WriteGuard::enter(&b.state)?;
     let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
@@ -176,6 +190,8 @@ pub async fn put_object(
         content_length: len,
         headers: &stored,
         payload_sha256: sha_hex.as_deref(),
+        forwarded: &forwarded,
+        part: None,
     };
     let mut body = ClientBody::new(ex, integrity);
     let outcome = backend.put_object(&put, &mut body).await.map_err(|e| {
@@ -243,6 +259,16 @@ pub async fn get_object(
         return Err(S3Error::with_message(S3ErrorCode::InternalError, "object body ended early"));
     }
     Ok(head.status)
+}
+
+/// The ETag of the current object (`None` when there is none), read with failover.
+pub async fn current_etag(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<Option<String>, S3Error> {
+    let req = GetRequest { bucket: &b.physical, key, range: None, head_only: true };
+    match read_with_failover(ctx, b, key, &req).await {
+        Ok(resp) => Ok(Some(resp.head.etag.unwrap_or_default())),
+        Err(e) if e.code == S3ErrorCode::NoSuchKey => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads from the primary, then the next replicas in order, while backends are
