@@ -65,7 +65,7 @@ async fn read_all(
     key: &str,
     range: Option<ByteRange>,
 ) -> (u16, Vec<u8>, Vec<u8>) {
-    let req = GetRequest { bucket, key, range, head_only: false };
+    let req = GetRequest { bucket, key, range, head_only: false, checksum_mode: false };
     let resp = backend.get_object(&req).await.unwrap();
     let mut body = resp.body;
     let mut out = Vec::new();
@@ -113,7 +113,7 @@ async fn suite(backend: AnyBackend) {
         assert!(lines.contains("x-amz-meta-color: green"), "{lines}");
         assert!(lines.contains(&format!("etag: \"{md5}\"")), "{lines}");
         let head = backend
-            .get_object(&GetRequest { bucket, key: &key, range: None, head_only: true })
+            .get_object(&GetRequest { bucket, key: &key, range: None, head_only: true, checksum_mode: false })
             .await
             .unwrap();
         assert_eq!(head.head.content_length, size as u64);
@@ -142,12 +142,13 @@ async fn suite(backend: AnyBackend) {
         key,
         range: Some(ByteRange::From { first: 10_000_000, last: None }),
         head_only: false,
+        checksum_mode: false,
     };
     let err = backend.get_object(&bad).await.err().unwrap();
     assert_eq!(S3Error::from(err).code, S3ErrorCode::InvalidRange);
 
     // missing keys
-    let missing = GetRequest { bucket, key: "nope", range: None, head_only: false };
+    let missing = GetRequest { bucket, key: "nope", range: None, head_only: false, checksum_mode: false };
     assert!(backend.get_object(&missing).await.err().unwrap().is_not_found());
     backend.delete_object(bucket, "nope").await.expect("deleting a missing key succeeds");
 
@@ -167,7 +168,9 @@ async fn suite(backend: AnyBackend) {
         let mut src = WithholdingSource { data: &data, pos: 0 };
         let err = backend.put_object(&put, &mut src).await.err().unwrap();
         assert_eq!(S3Error::from(err).code, S3ErrorCode::XAmzContentSHA256Mismatch);
-        let after = backend.get_object(&GetRequest { bucket, key, range: None, head_only: true }).await;
+        let after = backend
+            .get_object(&GetRequest { bucket, key, range: None, head_only: true, checksum_mode: false })
+            .await;
         match old {
             None => assert!(after.err().unwrap().is_not_found(), "{key}: no object may appear"),
             Some(_) => assert_eq!(after.unwrap().head.content_length, 1, "{key}: the old object stays"),
@@ -262,7 +265,9 @@ async fn suite(backend: AnyBackend) {
     assert_eq!(read_all(&backend, bucket, "over", None).await.1, b"two");
     for key in ["over", "dir/obj 0", "dir/obj 1", "dir/obj 307207"] {
         backend.delete_object(bucket, key).await.unwrap();
-        let gone = backend.get_object(&GetRequest { bucket, key, range: None, head_only: false }).await;
+        let gone = backend
+            .get_object(&GetRequest { bucket, key, range: None, head_only: false, checksum_mode: false })
+            .await;
         assert!(gone.err().unwrap().is_not_found(), "{key}");
     }
     assert!(backend.bucket_is_empty(bucket).await.unwrap());
@@ -334,7 +339,13 @@ fn s3_backend_reuses_pooled_connections_and_survives_a_restart() {
     server.stop();
     block_on(common::any_driver(), async {
         let err = backend
-            .get_object(&GetRequest { bucket: "sl-pool", key: "k", range: None, head_only: false })
+            .get_object(&GetRequest {
+                bucket: "sl-pool",
+                key: "k",
+                range: None,
+                head_only: false,
+                checksum_mode: false,
+            })
             .await;
         let err = err.err().unwrap();
         assert!(err.is_failover(), "{err:?}");

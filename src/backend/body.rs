@@ -24,6 +24,12 @@ pub trait BodySource {
     /// Fills `buf` (cleared first, up to its capacity) with the next bytes.
     /// `Ok(0)` means the body is complete and verified.
     async fn next(&mut self, buf: Vec<u8>) -> (Result<usize, S3Error>, Vec<u8>);
+
+    /// Once the body is complete: its verified checksum as S3 stores it
+    /// (`x-amz-checksum-*` header name, base64 value), if the client sent one.
+    fn checksum(&self) -> Option<(&'static str, String)> {
+        None
+    }
 }
 
 /// A body held in memory (tests, small internal writes).

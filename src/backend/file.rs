@@ -49,6 +49,9 @@ pub(super) struct StoredMeta {
     pub(super) data: String,
     /// Stored headers (lowercase name, value).
     pub(super) headers: Vec<(String, String)>,
+    /// The verified checksum (`x-amz-checksum-*` header name, base64 value).
+    #[serde(default)]
+    pub(super) checksum: Option<(String, String)>,
 }
 
 /// A `file://` backend rooted at a directory.
@@ -171,6 +174,7 @@ impl FileBackend {
             last_modified: crate::time::now_unix(),
             data: data_name,
             headers: stored_headers(put.headers),
+            checksum: body.checksum().map(|(n, v)| (n.to_string(), v)),
         };
         let committed = blocking(move || {
             file.sync_all().map_err(storage)?;
@@ -215,7 +219,7 @@ impl FileBackend {
             Err(BackendError::Storage(io::ErrorKind::NotFound))
         })
         .await?;
-        Ok(object_response(&meta, file, span, head_only))
+        Ok(object_response(&meta, file, span, head_only, get.checksum_mode))
     }
 
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackendError> {
@@ -326,6 +330,7 @@ fn object_response(
     file: Option<File>,
     span: Option<(u64, u64)>,
     head_only: bool,
+    checksum_mode: bool,
 ) -> ObjectResponse {
     let mut lines = Vec::with_capacity(256);
     let mut line = |name: &str, value: &str| {
@@ -342,6 +347,9 @@ fn object_response(
     line("ETag", &meta.etag);
     line("Last-Modified", &http_date_from_unix(meta.last_modified));
     line("Accept-Ranges", "bytes");
+    if let Some((name, value)) = meta.checksum.as_ref().filter(|_| checksum_mode && span.is_none()) {
+        line(name, value);
+    }
     let (status, len) = match span {
         Some((first, last)) => {
             line("Content-Range", &format!("bytes {first}-{last}/{}", meta.size));

@@ -177,6 +177,7 @@ impl FileBackend {
                 last_modified: crate::time::now_unix(),
                 data: data_name,
                 headers: meta.headers,
+                checksum: None,
             };
             if let Err(e) = commit_meta(&dir, &meta_path, &hash, &object) {
                 let _ = fs::remove_file(&data_path);
@@ -268,6 +269,7 @@ impl FileBackend {
                 last_modified: now,
                 data: data_name,
                 headers: replace.unwrap_or(src.headers),
+                checksum: src.checksum.clone(),
             };
             if let Err(e) = commit_meta(&dst_dir, &dst_meta_path, &dst_hash, &meta) {
                 let _ = fs::remove_file(&data_path);

@@ -29,9 +29,17 @@ pub fn is_user_metadata(name: &str) -> bool {
 /// Everything else (server names, backend request ids, storage classes) is dropped.
 pub fn is_forwarded_response_header(name: &str) -> bool {
     is_stored_header(name)
+        || is_checksum_header(name)
         || ["etag", "last-modified", "content-range", "accept-ranges"]
             .iter()
             .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Whether `name` is `x-amz-checksum-*` (a checksum value or `x-amz-checksum-type`).
+pub fn is_checksum_header(name: &str) -> bool {
+    name.len() > 15
+        && name[..15].eq_ignore_ascii_case("x-amz-checksum-")
+        && !name.eq_ignore_ascii_case("x-amz-checksum-mode")
 }
 
 /// A PutObject as a backend sees it.
@@ -103,6 +111,8 @@ pub struct GetRequest<'a> {
     pub range: Option<ByteRange>,
     /// HEAD: no body.
     pub head_only: bool,
+    /// `x-amz-checksum-mode: ENABLED`: return the stored checksum.
+    pub checksum_mode: bool,
 }
 
 /// A single byte range as a client asked for it.
@@ -215,5 +225,8 @@ mod tests {
         assert!(is_forwarded_response_header("ETag"));
         assert!(!is_forwarded_response_header("Server"));
         assert!(!is_forwarded_response_header("x-amz-request-id"));
+        assert!(is_forwarded_response_header("x-amz-checksum-crc32"));
+        assert!(is_checksum_header("X-Amz-Checksum-Type"));
+        assert!(!is_checksum_header("x-amz-checksum-mode"));
     }
 }

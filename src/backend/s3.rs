@@ -17,6 +17,8 @@
 //!   body held entirely in memory).
 
 use std::cell::RefCell;
+
+use smallvec::SmallVec;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -369,22 +371,21 @@ impl S3Backend {
 
     pub async fn get_object(&self, get: &GetRequest<'_>) -> Result<ObjectResponse, BackendError> {
         let mut range_value = Vec::new();
-        let range_header;
-        let headers: &[(&str, &[u8])] = match get.range {
-            Some(r) => {
-                r.write_header_value(&mut range_value);
-                range_header = [("range", range_value.as_slice())];
-                &range_header
-            }
-            None => &[],
-        };
+        let mut headers: SmallVec<[(&str, &[u8]); 2]> = SmallVec::new();
+        if let Some(r) = get.range {
+            r.write_header_value(&mut range_value);
+            headers.push(("range", range_value.as_slice()));
+        }
+        if get.checksum_mode {
+            headers.push(("x-amz-checksum-mode", b"ENABLED"));
+        }
         let method = if get.head_only { "HEAD" } else { "GET" };
         let req = Req {
             method,
             bucket: get.bucket,
             key: Some(get.key),
             query: "",
-            headers,
+            headers: &headers,
             content_length: None,
             payload_hash: sigv4::EMPTY_SHA256_HEX,
         };

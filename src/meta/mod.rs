@@ -8,7 +8,9 @@
 pub mod model;
 pub mod snapshot;
 pub mod store;
+pub mod uploads;
 
 pub use model::{BackendRecord, BucketRecord, KeyRecord, MetaContents, TenantRecord};
 pub use snapshot::{BackendInfo, BucketInfo, BucketState, KeyInfo, LocalSnapshot, Snapshot, SnapshotHub};
 pub use store::{BucketInsert, MetaError, MetaStore};
+pub use uploads::{PartRecord, UploadRecord, UploadsPage};

@@ -79,6 +79,7 @@ pub struct MetaStore {
     tenants: Db<TenantRecord>,
     keys: Db<KeyRecord>,
     buckets: Db<BucketRecord>,
+    uploads: super::uploads::UploadDbs,
 }
 
 impl MetaStore {
@@ -92,6 +93,7 @@ impl MetaStore {
         let keys = env.create_database(&mut wtxn, Some("keys"))?;
         let buckets = env.create_database(&mut wtxn, Some("buckets"))?;
         let server: Db<String> = env.create_database(&mut wtxn, Some("server"))?;
+        let uploads = super::uploads::UploadDbs::create(&env, &mut wtxn)?;
         let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)?.and_then(|h| hex::decode(h).ok()) {
             Some(k) if k.len() == SERVER_KEY_LEN => k.try_into().unwrap_or([0; SERVER_KEY_LEN]),
             _ => {
@@ -102,7 +104,15 @@ impl MetaStore {
             }
         };
         wtxn.commit()?;
-        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets })
+        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets, uploads })
+    }
+
+    pub(super) fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub(super) fn upload_dbs(&self) -> &super::uploads::UploadDbs {
+        &self.uploads
     }
 
     /// The key that authenticates upload ids and continuation tokens.

@@ -39,4 +39,8 @@ impl BodySource for ClientBody<'_, '_> {
         }
         (Ok(n), buf)
     }
+
+    fn checksum(&self) -> Option<(&'static str, String)> {
+        self.integrity.verified_checksum()
+    }
 }

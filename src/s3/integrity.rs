@@ -119,6 +119,8 @@ pub struct Integrity {
     sha256: Option<(Sha256, [u8; 32])>,
     md5: Option<(Md5, [u8; 16])>,
     checksum: Option<(ChecksumAlgorithm, ChecksumHasher, Vec<u8>)>,
+    /// The checksum that matched, once [`Integrity::finish`] accepted the body.
+    verified: Option<(ChecksumAlgorithm, Vec<u8>)>,
 }
 
 impl Integrity {
@@ -215,15 +217,21 @@ impl Integrity {
                 return Err(S3Error::new(S3ErrorCode::BadDigest));
             }
         }
-        if let Some((alg, h, expected)) = self.checksum.take()
-            && !constant_time_eq(&h.finish(), &expected)
-        {
-            return Err(S3Error::with_message(
-                S3ErrorCode::BadDigest,
-                format!("The {} you specified did not match the calculated checksum.", alg.name()),
-            ));
+        if let Some((alg, h, expected)) = self.checksum.take() {
+            if !constant_time_eq(&h.finish(), &expected) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    format!("The {} you specified did not match the calculated checksum.", alg.name()),
+                ));
+            }
+            self.verified = Some((alg, expected));
         }
         Ok(())
+    }
+
+    /// The checksum the body matched (header name, base64), after `finish`.
+    pub fn verified_checksum(&self) -> Option<(&'static str, String)> {
+        self.verified.as_ref().map(|(alg, digest)| (alg.header(), B64.encode(digest)))
     }
 }
 

@@ -174,10 +174,17 @@ pub async fn put_object(
         }
         None => None,
     };
-    let mut forwarded: SmallVec<[(&str, &[u8]); 2]> = SmallVec::new();
-    for name in ["if-match", "if-none-match"] {
-        if let Some(v) = ctx.head.header(name) {
-            forwarded.push((name, v));
+    // Conditions and integrity headers go to S3 backends too (defence in
+    // depth: sluice has checked them already); they are not stored headers.
+    let mut forwarded: SmallVec<[(&str, &[u8]); 4]> = SmallVec::new();
+    for h in ctx.head.headers {
+        let name = h.name;
+        let send = ["if-match", "if-none-match", "content-md5", "x-amz-sdk-checksum-algorithm"]
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(name))
+            || crate::backend::object::is_checksum_header(name);
+        if send {
+            forwarded.push((name, h.value));
         }
     }
     let primary = replicas(b, key)?[0];
@@ -214,7 +221,9 @@ pub async fn get_object(
     let head_only = ctx.head.method == Method::Head;
     let overrides = response_overrides(ctx.head.query)?;
     let range = ctx.head.header_str("range").and_then(ByteRange::parse);
-    let req = GetRequest { bucket: &b.physical, key, range, head_only };
+    let checksum_mode =
+        ctx.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
+    let req = GetRequest { bucket: &b.physical, key, range, head_only, checksum_mode };
     let ObjectResponse { head, mut body } = read_with_failover(ctx, b, key, &req).await?;
     check_read(ctx.head, head.etag.as_deref(), head.last_modified)?;
 
@@ -222,9 +231,15 @@ pub async fn get_object(
     let mut h = ResponseHead::start(&mut out, head.status, ctx.request_id);
     h.header_u64("Content-Length", head.content_length);
     let mut has_type = false;
+    // Checksums describe the whole object: only on request, never for a range.
+    let show_checksums = checksum_mode && head.status == 200;
     for line in head.header_lines.split_inclusive(|&c| c == b'\n') {
         let name = line.split(|&c| c == b':').next().unwrap_or_default();
         if overrides.iter().any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let is_checksum = std::str::from_utf8(name).is_ok_and(crate::backend::object::is_checksum_header);
+        if is_checksum && !show_checksums {
             continue;
         }
         has_type |= name.eq_ignore_ascii_case(b"content-type");
@@ -263,7 +278,7 @@ pub async fn get_object(
 
 /// The ETag of the current object (`None` when there is none), read with failover.
 pub async fn current_etag(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<Option<String>, S3Error> {
-    let req = GetRequest { bucket: &b.physical, key, range: None, head_only: true };
+    let req = GetRequest { bucket: &b.physical, key, range: None, head_only: true, checksum_mode: false };
     match read_with_failover(ctx, b, key, &req).await {
         Ok(resp) => Ok(Some(resp.head.etag.unwrap_or_default())),
         Err(e) if e.code == S3ErrorCode::NoSuchKey => Ok(None),
