@@ -29,11 +29,9 @@ use crate::s3::integrity::Integrity;
 use crate::s3::names::check_bucket_name;
 use crate::s3::respond::{self, XML};
 use crate::s3::service::Ctx;
-use crate::s3::xml::element;
+use crate::s3::xml::{S3_XMLNS, element};
 use crate::sigv4::PayloadHash;
 
-/// S3's XML namespace.
-pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 /// How long DeleteBucket waits for in-flight writes before giving up.
 const DELETE_WAIT: Duration = Duration::from_secs(5);
 const DELETE_POLL: Duration = Duration::from_millis(10);

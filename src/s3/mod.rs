@@ -11,6 +11,7 @@ pub mod bucket_ops;
 pub mod client_body;
 pub mod conditional;
 pub mod integrity;
+pub mod multipart;
 pub mod names;
 pub mod object_ops;
 pub mod respond;

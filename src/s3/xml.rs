@@ -1,5 +1,8 @@
 //! Minimal XML writing helpers shared by every response body sluice renders.
 
+/// S3's XML namespace.
+pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
 /// Appends `s` to `out` with the five XML special characters escaped.
 pub fn escape_into(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
@@ -11,6 +14,8 @@ pub fn escape_into(s: &str, out: &mut Vec<u8>) {
             b'&' => b"&amp;",
             b'"' => b"&quot;",
             b'\'' => b"&apos;",
+            // A raw CR would be normalised to LF by the client's XML parser.
+            b'\r' => b"&#13;",
             _ => continue,
         };
         out.extend_from_slice(&bytes[start..i]);
@@ -38,7 +43,7 @@ mod tests {
     #[test]
     fn escapes_all_specials() {
         let mut out = Vec::new();
-        escape_into("a<b>&\"'c", &mut out);
-        assert_eq!(out, b"a&lt;b&gt;&amp;&quot;&apos;c");
+        escape_into("a<b>&\"'c\r", &mut out);
+        assert_eq!(out, b"a&lt;b&gt;&amp;&quot;&apos;c&#13;");
     }
 }
