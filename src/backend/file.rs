@@ -17,6 +17,7 @@
 //!   thread pool through `monoio::spawn_blocking`, never on an event loop.
 //! - A body that fails verification is never committed: its data file is removed.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ use super::object::{GetRequest, ObjectHead, ObjectResponse, PutOutcome, PutReque
 use crate::error::S3ErrorCode;
 use crate::http::date::http_date_from_unix;
 use crate::http::limits::BODY_CHUNK;
+use crate::s3::listing::page::{BackendPage, ObjectEntry};
+use crate::s3::listing::reference::list_sorted;
 
 /// Directory of object files inside a bucket directory.
 const OBJECTS_DIR: &str = "o";
@@ -137,6 +140,54 @@ impl FileBackend {
                 }
             }
             Ok(true)
+        })
+        .await
+    }
+
+    /// One listing call: every metadata file of the bucket is read and the
+    /// reference listing semantics applied. O(objects) per call: fine for the
+    /// embedded default, not for buckets of millions of objects.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: &str,
+        max_keys: usize,
+    ) -> Result<BackendPage, BackendError> {
+        let dir = self.bucket_dir(bucket).join(OBJECTS_DIR);
+        let (prefix, delimiter, start_after) =
+            (prefix.to_string(), delimiter.map(str::to_string), start_after.to_string());
+        blocking(move || {
+            let mut objects = BTreeMap::new();
+            let fanout = match fs::read_dir(&dir) {
+                Ok(d) => d,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BackendPage::default()),
+                Err(e) => return Err(storage(e)),
+            };
+            for sub in fanout {
+                let sub = sub.map_err(storage)?;
+                let Ok(entries) = fs::read_dir(sub.path()) else { continue };
+                for entry in entries.flatten() {
+                    if !entry.file_name().to_string_lossy().ends_with(".meta") {
+                        continue;
+                    }
+                    let Some(meta) = read_meta(&entry.path()).ok().flatten() else { continue };
+                    if !meta.key.starts_with(&prefix) {
+                        continue;
+                    }
+                    let modified = crate::time::format_iso8601(meta.last_modified);
+                    let object = ObjectEntry {
+                        key: meta.key.clone(),
+                        last_modified: String::from_utf8_lossy(&modified).into_owned(),
+                        etag: meta.etag,
+                        size: meta.size,
+                        storage_class: "STANDARD".to_string(),
+                    };
+                    objects.insert(meta.key, object);
+                }
+            }
+            Ok(list_sorted(&objects, &prefix, delimiter.as_deref(), &start_after, max_keys))
         })
         .await
     }

@@ -66,4 +66,14 @@ pub trait Backend {
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), BackendError>;
     /// CopyObject or UploadPartCopy with source and destination on this backend.
     async fn copy_object(&self, copy: &CopyRequest<'_>) -> Result<CopyOutcome, BackendError>;
+    /// One ListObjectsV2-style call with the reference semantics of
+    /// `s3::listing::reference`.
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: &str,
+        max_keys: usize,
+    ) -> Result<crate::s3::listing::page::BackendPage, BackendError>;
 }

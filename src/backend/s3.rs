@@ -33,11 +33,13 @@ use super::pool::{BackendConn, ConnPool};
 use super::wire::{Framing, ResponseHead, read_body_to_vec, read_error, read_response_head};
 use super::xml_read;
 use crate::http::limits::BODY_CHUNK;
+use crate::s3::listing::page::{BackendPage, KeyEncoding, parse_page};
 use crate::secret::Secret;
 use crate::sigv4::{self, OutboundRequest, SigV4Scratch, SigningKeyCache};
 
-/// Largest ListObjects answer read when checking whether a bucket is empty.
-const MAX_LIST_BODY: usize = 1024 * 1024;
+/// Largest XML answer read from a backend (a ListObjectsV2 page of 1000 keys
+/// of 1024 bytes, escaped, stays well under it).
+const MAX_LIST_BODY: usize = 8 * 1024 * 1024;
 /// Bodies up to this size are copied behind the request head so that head and
 /// body leave in one write.
 const COALESCE_LIMIT: usize = 16 * 1024;
@@ -557,6 +559,35 @@ impl S3Backend {
         let last_modified =
             xml_read::first_text(&body, "LastModified").and_then(|t| crate::time::parse_iso8601(&t));
         Ok(CopyOutcome { etag, last_modified })
+    }
+
+    /// One ListObjectsV2 call on the physical bucket. Backends are asked
+    /// without `encoding-type=url` (s3s-fs echoes it without encoding), so keys
+    /// are taken as sent.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: &str,
+        max_keys: usize,
+    ) -> Result<BackendPage, BackendError> {
+        let mut q = format!("list-type=2&max-keys={max_keys}").into_bytes();
+        for (name, value) in
+            [("prefix", Some(prefix)), ("delimiter", delimiter), ("start-after", Some(start_after))]
+        {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                q.push(b'&');
+                q.extend_from_slice(name.as_bytes());
+                q.push(b'=');
+                sigv4::uri_encode(v.as_bytes(), true, &mut q);
+            }
+        }
+        let query = String::from_utf8(q).unwrap_or_default();
+        let req = self.bodiless("GET", bucket, None, &query);
+        let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
+        let body = self.read_result(conn, resp).await?;
+        parse_page(&body, KeyEncoding::Raw).map_err(|_| BackendError::Protocol)
     }
 
     fn bodiless<'a>(

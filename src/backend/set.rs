@@ -105,6 +105,20 @@ impl Backend for AnyBackend {
             AnyBackend::File(b) => b.copy_object(copy).await,
         }
     }
+
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: &str,
+        max_keys: usize,
+    ) -> Result<crate::s3::listing::page::BackendPage, BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.list_objects(bucket, prefix, delimiter, start_after, max_keys).await,
+            AnyBackend::File(b) => b.list_objects(bucket, prefix, delimiter, start_after, max_keys).await,
+        }
+    }
 }
 
 /// The backends of one snapshot generation, as one core sees them.

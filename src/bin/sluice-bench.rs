@@ -28,8 +28,6 @@ use sluice::sigv4::{OutboundRequest, SigV4Scratch, SigningKeyCache, sign_headers
 
 /// Size of the repeating block bodies are made of.
 const BLOCK: usize = 1024 * 1024;
-/// aws-chunked chunk size (what the AWS SDKs use).
-const AWS_CHUNK: usize = 64 * 1024;
 /// Socket buffer for reading responses.
 const READ_BUF: usize = 256 * 1024;
 
@@ -97,7 +95,8 @@ fn main() -> anyhow::Result<()> {
         secret: Secret::new(cli.secret_key.clone()),
         region: cli.region.clone(),
     });
-    let block: Arc<Vec<u8>> = Arc::new((0..BLOCK).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect());
+    let block: Arc<Vec<u8>> =
+        Arc::new((0..BLOCK).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect());
     let next = Arc::new(AtomicUsize::new(0));
     let cli = Arc::new(cli);
     let started = Instant::now();
@@ -161,11 +160,23 @@ impl Conn {
         let stream = TcpStream::connect(t.addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-        Ok(Conn { stream, buf: vec![0; READ_BUF], scratch: SigV4Scratch::new(), cache: SigningKeyCache::new() })
+        Ok(Conn {
+            stream,
+            buf: vec![0; READ_BUF],
+            scratch: SigV4Scratch::new(),
+            cache: SigningKeyCache::new(),
+        })
     }
 
     /// Signs and writes a request head.
-    fn head(&mut self, t: &Target, method: &str, path: &str, extra: &[(&str, String)], payload: &str) -> anyhow::Result<i64> {
+    fn head(
+        &mut self,
+        t: &Target,
+        method: &str,
+        path: &str,
+        extra: &[(&str, String)],
+        payload: &str,
+    ) -> anyhow::Result<i64> {
         let now = sluice::time::now_unix();
         let date = String::from_utf8(sluice::time::format_amz_date(now).to_vec())?;
         let mut headers: Vec<(String, String)> = vec![
@@ -180,9 +191,25 @@ impl Conn {
         let signed = signed.join(";");
         let hdrs: Vec<httparse::Header<'_>> =
             headers.iter().map(|(n, v)| httparse::Header { name: n, value: v.as_bytes() }).collect();
-        let req = OutboundRequest { method, path, query: "", headers: &hdrs, signed_headers: &signed, payload_hash: payload };
+        let req = OutboundRequest {
+            method,
+            path,
+            query: "",
+            headers: &hdrs,
+            signed_headers: &signed,
+            payload_hash: payload,
+        };
         let mut auth = Vec::new();
-        sign_headers(&req, (&t.access_key, &t.secret), &t.region, "s3", now, &mut self.scratch, &mut self.cache, &mut auth);
+        sign_headers(
+            &req,
+            (&t.access_key, &t.secret),
+            &t.region,
+            "s3",
+            now,
+            &mut self.scratch,
+            &mut self.cache,
+            &mut auth,
+        );
         let mut out = format!("{method} {path} HTTP/1.1\r\n").into_bytes();
         for (n, v) in &headers {
             out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
@@ -194,7 +221,15 @@ impl Conn {
         Ok(now)
     }
 
-    fn put(&mut self, t: &Target, bucket: &str, key: &str, size: u64, mode: Mode, block: &[u8]) -> anyhow::Result<()> {
+    fn put(
+        &mut self,
+        t: &Target,
+        bucket: &str,
+        key: &str,
+        size: u64,
+        mode: Mode,
+        block: &[u8],
+    ) -> anyhow::Result<()> {
         let path = format!("/{bucket}/{key}");
         match mode {
             Mode::Unsigned | Mode::Sha256 => {
@@ -250,7 +285,9 @@ impl Conn {
         let status: u16 = text.get(9..12).and_then(|s| s.parse().ok()).context("bad status line")?;
         let len: u64 = text
             .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+            .find_map(|l| {
+                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+            })
             .unwrap_or(0);
         let mut left = len;
         while left > 0 {

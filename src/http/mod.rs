@@ -1,6 +1,7 @@
 //! HTTP/1.1, parsed by hand on `httparse`: request heads, body framing,
 //! response writing and the per-connection loop.
 
+pub mod aws_chunked;
 pub mod chunked;
 pub mod conn;
 pub mod date;
@@ -8,6 +9,7 @@ pub mod head;
 pub mod limits;
 pub mod response;
 
+pub use aws_chunked::{AwsChunkedDecoder, AwsChunkedError, AwsChunkedMode};
 pub use conn::{BodyError, ConnLimits, Exchange, Handler, serve_connection};
 pub use head::{
     BodyFraming, HeadError, HeadStatus, HeaderStorage, Method, RequestHead, header_storage, parse_head,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use crate::backend::s3::S3Io;
 use crate::backend::{AnyBackend, BackendSet};
-use crate::meta::{LocalSnapshot, Snapshot};
+use crate::error::{S3Error, S3ErrorCode};
+use crate::meta::{LocalSnapshot, MetaError, Snapshot};
 use crate::observe::CoreMetrics;
 use crate::runtime::shutdown::ShutdownSignal;
 use crate::server::Shared;
@@ -60,6 +61,24 @@ impl CoreCtx {
         let mut set = self.backends.borrow_mut();
         set.refresh(snap);
         set.get(index)
+    }
+
+    /// Runs a metadata-store operation on the blocking pool (LMDB writes fsync:
+    /// never on the event loop). Store failures are logged and answered as
+    /// InternalError.
+    pub async fn meta<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Shared) -> Result<R, MetaError> + Send + 'static,
+    ) -> Result<R, S3Error> {
+        let shared = self.shared.clone();
+        match monoio::spawn_blocking(move || f(&shared)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "metadata store operation failed");
+                Err(S3Error::new(S3ErrorCode::InternalError))
+            }
+            Err(_) => Err(S3Error::new(S3ErrorCode::InternalError)),
+        }
     }
 
     /// A fresh request id: core id, a coarse clock and a per-core sequence.

@@ -175,15 +175,16 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
         replicas,
         created: crate::time::now_unix(),
     };
-    let shared = ctx.core.shared.clone();
-    let outcome = run_blocking(move || {
-        let outcome = shared.store.insert_bucket(&rec)?;
-        if outcome == BucketInsert::Created {
-            shared.hub.publish(&shared.store.load()?);
-        }
-        Ok(outcome)
-    })
-    .await?;
+    let outcome = ctx
+        .core
+        .meta(move |shared| {
+            let outcome = shared.store.insert_bucket(&rec)?;
+            if outcome == BucketInsert::Created {
+                shared.hub.publish(&shared.store.load()?);
+            }
+            Ok(outcome)
+        })
+        .await?;
     match outcome {
         BucketInsert::Created => {}
         BucketInsert::AlreadyOwnedByYou => return Err(S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou)),
@@ -191,20 +192,6 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
     }
     let location = format!("Location: /{name}\r\n");
     respond::send(ex, 200, ctx.request_id, location.as_bytes(), None, &[]).await
-}
-
-/// Runs a metadata-store operation on the blocking pool.
-async fn run_blocking<R: Send + 'static>(
-    f: impl FnOnce() -> Result<R, crate::meta::MetaError> + Send + 'static,
-) -> Result<R, S3Error> {
-    match monoio::spawn_blocking(f).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "metadata store operation failed");
-            Err(S3Error::new(S3ErrorCode::InternalError))
-        }
-        Err(_) => Err(S3Error::new(S3ErrorCode::InternalError)),
-    }
 }
 
 pub async fn head_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str) -> Result<u16, S3Error> {
@@ -275,15 +262,15 @@ async fn delete_bucket_inner(ctx: &Ctx<'_, '_>, b: &crate::meta::BucketInfo) -> 
         let backend = ctx.core.backend(ctx.snap, c.index).ok_or(S3ErrorCode::InternalError)?;
         backend.delete_bucket(&b.physical).await.map_err(|e| unavailable(ctx, c.index, e))?;
     }
-    let shared = ctx.core.shared.clone();
     let (name, id) = (b.name.clone(), b.id_hex.clone());
-    run_blocking(move || {
-        if shared.store.remove_bucket(&name, &id)? {
-            shared.hub.publish(&shared.store.load()?);
-        }
-        Ok(())
-    })
-    .await
+    ctx.core
+        .meta(move |shared| {
+            if shared.store.remove_bucket(&name, &id)? {
+                shared.hub.publish(&shared.store.load()?);
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Creates every bucket's physical buckets on its eligible backends, retrying

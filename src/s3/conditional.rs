@@ -31,26 +31,54 @@ pub fn check_read(
     etag: Option<&str>,
     last_modified: Option<i64>,
 ) -> Result<(), S3Error> {
-    let if_match = head.header_str("if-match");
-    if let Some(list) = if_match {
+    check(head, READ_HEADERS, S3ErrorCode::NotModified, etag, last_modified)
+}
+
+/// Checks the `x-amz-copy-source-if-*` preconditions of a copy against the
+/// source object. Every failure is 412 PreconditionFailed, as in AWS.
+pub fn check_copy_source(
+    head: &RequestHead<'_>,
+    etag: Option<&str>,
+    last_modified: Option<i64>,
+) -> Result<(), S3Error> {
+    check(head, COPY_HEADERS, S3ErrorCode::PreconditionFailed, etag, last_modified)
+}
+
+/// If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.
+const READ_HEADERS: [&str; 4] = ["if-match", "if-unmodified-since", "if-none-match", "if-modified-since"];
+const COPY_HEADERS: [&str; 4] = [
+    "x-amz-copy-source-if-match",
+    "x-amz-copy-source-if-unmodified-since",
+    "x-amz-copy-source-if-none-match",
+    "x-amz-copy-source-if-modified-since",
+];
+
+fn check(
+    head: &RequestHead<'_>,
+    [if_match, if_unmodified, if_none_match, if_modified]: [&str; 4],
+    not_modified: S3ErrorCode,
+    etag: Option<&str>,
+    last_modified: Option<i64>,
+) -> Result<(), S3Error> {
+    if let Some(list) = head.header_str(if_match) {
         if !etag_matches(list, etag) {
             return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
         }
     } else if let (Some(since), Some(lm)) =
-        (head.header_str("if-unmodified-since").and_then(parse_http_date), last_modified)
+        (head.header_str(if_unmodified).and_then(parse_http_date), last_modified)
         && lm > since
     {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
     }
-    if let Some(list) = head.header_str("if-none-match") {
+    if let Some(list) = head.header_str(if_none_match) {
         if etag_matches(list, etag) {
-            return Err(S3Error::new(S3ErrorCode::NotModified));
+            return Err(S3Error::new(not_modified));
         }
     } else if let (Some(since), Some(lm)) =
-        (head.header_str("if-modified-since").and_then(parse_http_date), last_modified)
+        (head.header_str(if_modified).and_then(parse_http_date), last_modified)
         && lm <= since
     {
-        return Err(S3Error::new(S3ErrorCode::NotModified));
+        return Err(S3Error::new(not_modified));
     }
     Ok(())
 }

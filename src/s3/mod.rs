@@ -2,7 +2,10 @@
 //!
 //! - [`route`]: method + host + path + query -> bucket, key, [`Operation`].
 //! - [`service`]: the per-core request handler (auth, dispatch, errors, metrics).
-//! - [`bucket_ops`], [`object_ops`]: the operations.
+//! - [`bucket_ops`], [`object_ops`], [`list_ops`], [`copy_ops`], [`delete_ops`],
+//!   [`multipart_ops`]: the operations.
+//! - [`listing`]: ListObjects V1/V2 merged over backends.
+//! - [`multipart`]: multipart XML documents and upload ids.
 //! - [`client_body`], [`integrity`]: request bodies verified as they stream.
 //! - [`conditional`]: If-Match and friends; [`names`]: naming rules;
 //!   [`respond`], [`xml`]: writing responses.
@@ -10,8 +13,13 @@
 pub mod bucket_ops;
 pub mod client_body;
 pub mod conditional;
+pub mod copy_ops;
+pub mod delete_ops;
 pub mod integrity;
+pub mod list_ops;
+pub mod listing;
 pub mod multipart;
+pub mod multipart_ops;
 pub mod names;
 pub mod object_ops;
 pub mod respond;

@@ -13,7 +13,7 @@
 
 use smallvec::SmallVec;
 
-use crate::backend::{Backend, BackendError, ByteRange, GetRequest, ObjectResponse, PutRequest};
+use crate::backend::{Backend, BackendError, BodySource, ByteRange, GetRequest, ObjectResponse, PutRequest};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::limits::{BODY_CHUNK, MAX_OBJECT_SIZE, MAX_USER_METADATA_BYTES};
 use crate::http::{BodyFraming, Exchange, Method, ResponseHead};
@@ -65,12 +65,12 @@ impl Drop for WriteGuard<'_> {
     }
 }
 
-fn check_key(key: &str) -> Result<(), S3Error> {
+pub fn check_key(key: &str) -> Result<(), S3Error> {
     if key_too_long(key) { Err(S3Error::new(S3ErrorCode::KeyTooLongError)) } else { Ok(()) }
 }
 
 /// The replica list of `key`, primary first.
-fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S3Error> {
+pub fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S3Error> {
     placement::place(bucket.id, key.as_bytes(), &bucket.candidates, usize::from(bucket.replicas)).map_err(
         |e| {
             tracing::error!(bucket = %bucket.name, error = %e, "bucket policy cannot be placed");
@@ -83,7 +83,7 @@ fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S3Err
 }
 
 /// Logs and counts a backend failure that is a fault (not a normal answer).
-fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
+pub fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
     if err.is_fault() {
         let id = ctx.snap.backends.get(usize::from(index)).map_or("?", |b| b.id.as_str());
         tracing::warn!(backend = id, error = ?err, request_id = ctx.request_id, "backend request failed");
@@ -92,7 +92,12 @@ fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
 }
 
 /// Refuses request headers that ask for features sluice does not implement.
-fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
+pub fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
+    refuse_unsupported_write_headers(ctx, false)
+}
+
+/// [`refuse_unsupported_put_headers`], letting `x-amz-copy-source` through for copies.
+pub fn refuse_unsupported_write_headers(ctx: &Ctx<'_, '_>, copy: bool) -> Result<(), S3Error> {
     let not_impl = |what: &str| {
         Err(S3Error::with_message(
             S3ErrorCode::NotImplemented,
@@ -103,7 +108,7 @@ fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
         let name = h.name.to_ascii_lowercase();
         let value = std::str::from_utf8(h.value).unwrap_or("").trim();
         match name.as_str() {
-            "x-amz-copy-source" => return not_impl("CopyObject"),
+            "x-amz-copy-source" if !copy => return not_impl("CopyObject on this request"),
             "x-amz-tagging" => return not_impl("Object tagging"),
             "x-amz-website-redirect-location" => return not_impl("Website redirects"),
             "x-amz-acl" if !value.eq_ignore_ascii_case("private") => {
@@ -125,33 +130,62 @@ fn refuse_unsupported_put_headers(ctx: &Ctx<'_, '_>) -> Result<(), S3Error> {
     Ok(())
 }
 
-pub async fn put_object(
-    ctx: &Ctx<'_, '_>,
-    ex: &mut Exchange<'_>,
-    bucket: &str,
-    key: &str,
-) -> Result<u16, S3Error> {
-    let b = ctx.owned_bucket(bucket)?;
-    check_key(key)?;
-    let signed_sha256 = match ctx.payload {
-        PayloadHash::Sha256(h) => Some(h),
-        PayloadHash::Unsigned => None,
-        _ => {
-            return Err(S3Error::with_message(
-                S3ErrorCode::NotImplemented,
-                "aws-chunked uploads are not implemented yet.",
-            ));
+/// What every upload (PutObject, UploadPart) checks before the body flows.
+pub struct Upload<'h> {
+    /// Exact body length.
+    pub len: u64,
+    /// The signed payload hash, hex, when the client signed one.
+    pub sha256_hex: Option<String>,
+    pub integrity: Integrity,
+    /// Integrity and condition headers S3 backends should see too.
+    pub forwarded: SmallVec<[(&'h str, &'h [u8]); 4]>,
+}
+
+impl<'h> Upload<'h> {
+    /// Checks the payload mode, the length and the integrity headers.
+    pub fn from_request(ctx: &Ctx<'_, 'h>) -> Result<Upload<'h>, S3Error> {
+        let signed_sha256 = match ctx.payload {
+            PayloadHash::Sha256(h) => Some(h),
+            PayloadHash::Unsigned => None,
+            _ => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::NotImplemented,
+                    "aws-chunked uploads are not implemented yet.",
+                ));
+            }
+        };
+        let len = match ctx.head.framing {
+            BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => n,
+            _ => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+        };
+        if len > MAX_OBJECT_SIZE {
+            return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
         }
-    };
-    refuse_unsupported_put_headers(ctx)?;
-    let len = match ctx.head.framing {
-        BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => n,
-        _ => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
-    };
-    if len > MAX_OBJECT_SIZE {
-        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+        let integrity = Integrity::from_request(ctx.head, signed_sha256)?;
+        // Conditions and integrity headers go to S3 backends too (defence in
+        // depth: sluice checks them itself); they are not stored headers.
+        let mut forwarded = SmallVec::new();
+        for h in ctx.head.headers {
+            let name = h.name;
+            let send = ["if-match", "if-none-match", "content-md5", "x-amz-sdk-checksum-algorithm"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
+                || crate::backend::object::is_checksum_header(name);
+            if send {
+                forwarded.push((name, h.value));
+            }
+        }
+        Ok(Upload { len, sha256_hex: signed_sha256.map(hex::encode), integrity, forwarded })
     }
-    let mut stored: SmallVec<[(&str, &[u8]); MAX_STORED_HEADERS]> = SmallVec::new();
+}
+
+/// Headers a new object stores, borrowed from the request head.
+pub type StoredHeaders<'h> = SmallVec<[(&'h str, &'h [u8]); MAX_STORED_HEADERS]>;
+
+/// The headers a new object stores (Content-Type, user metadata...), checked
+/// against the metadata size limit.
+pub fn stored_headers<'h>(ctx: &Ctx<'_, 'h>) -> Result<StoredHeaders<'h>, S3Error> {
+    let mut stored = SmallVec::new();
     let mut meta_bytes = 0;
     for h in ctx.head.headers {
         if crate::backend::object::is_stored_header(h.name) {
@@ -164,49 +198,56 @@ pub async fn put_object(
     if meta_bytes > MAX_USER_METADATA_BYTES || stored.len() > MAX_STORED_HEADERS {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
-    let integrity = Integrity::from_request(ctx.head, signed_sha256)?;
-    let condition = WriteCondition::from_request(ctx.head)?;
-    let _cond_lock = match &condition {
-        Some(c) => {
-            let lock = ConditionalLock::acquire(&ctx.core.shared.conditional_writes, b.id, key)?;
-            c.check(current_etag(ctx, b, key).await?.as_deref())?;
-            Some(lock)
-        }
-        None => None,
-    };
-    // Conditions and integrity headers go to S3 backends too (defence in
-    // depth: sluice has checked them already); they are not stored headers.
-    let mut forwarded: SmallVec<[(&str, &[u8]); 4]> = SmallVec::new();
-    for h in ctx.head.headers {
-        let name = h.name;
-        let send = ["if-match", "if-none-match", "content-md5", "x-amz-sdk-checksum-algorithm"]
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case(name))
-            || crate::backend::object::is_checksum_header(name);
-        if send {
-            forwarded.push((name, h.value));
-        }
-    }
+    Ok(stored)
+}
+
+/// Takes the conditional-write lock and checks `If-None-Match`/`If-Match`
+/// against the current object; `None` when the request has no condition.
+pub async fn write_condition<'c>(
+    ctx: &'c Ctx<'_, '_>,
+    b: &BucketInfo,
+    key: &str,
+) -> Result<Option<ConditionalLock<'c>>, S3Error> {
+    let Some(condition) = WriteCondition::from_request(ctx.head)? else { return Ok(None) };
+    let lock = ConditionalLock::acquire(&ctx.core.shared.conditional_writes, b.id, key)?;
+    condition.check(current_etag(ctx, b, key).await?.as_deref())?;
+    Ok(Some(lock))
+}
+
+pub async fn put_object(
+    ctx: &Ctx<'_, '_>,
+    ex: &mut Exchange<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<u16, S3Error> {
+    let b = ctx.owned_bucket(bucket)?;
+    check_key(key)?;
+    refuse_unsupported_put_headers(ctx)?;
+    let upload = Upload::from_request(ctx)?;
+    let stored = stored_headers(ctx)?;
+    let _cond_lock = write_condition(ctx, b, key).await?;
     let primary = replicas(b, key)?[0];
     let _guard = WriteGuard::enter(&b.state)?;
     let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-    let sha_hex = signed_sha256.map(hex::encode);
     let put = PutRequest {
         bucket: &b.physical,
         key,
-        content_length: len,
+        content_length: upload.len,
         headers: &stored,
-        payload_sha256: sha_hex.as_deref(),
-        forwarded: &forwarded,
+        payload_sha256: upload.sha256_hex.as_deref(),
+        forwarded: &upload.forwarded,
         part: None,
     };
-    let mut body = ClientBody::new(ex, integrity);
+    let mut body = ClientBody::new(ex, upload.integrity);
     let outcome = backend.put_object(&put, &mut body).await.map_err(|e| {
         note_backend_error(ctx, primary, &e);
         S3Error::from(e)
     })?;
-    let mut lines = Vec::with_capacity(64);
+    let mut lines = Vec::with_capacity(128);
     push_line(&mut lines, "ETag", outcome.etag.as_bytes());
+    if let Some((name, value)) = body.checksum() {
+        push_line(&mut lines, name, value.as_bytes());
+    }
     respond::send(ex, 200, ctx.request_id, &lines, None, &[]).await
 }
 
@@ -224,7 +265,7 @@ pub async fn get_object(
     let checksum_mode =
         ctx.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
     let req = GetRequest { bucket: &b.physical, key, range, head_only, checksum_mode };
-    let ObjectResponse { head, mut body } = read_with_failover(ctx, b, key, &req).await?;
+    let (_, ObjectResponse { head, mut body }) = read_with_failover(ctx, b, key, &req).await?;
     check_read(ctx.head, head.etag.as_deref(), head.last_modified)?;
 
     let mut out = Vec::with_capacity(512 + head.header_lines.len());
@@ -280,25 +321,26 @@ pub async fn get_object(
 pub async fn current_etag(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<Option<String>, S3Error> {
     let req = GetRequest { bucket: &b.physical, key, range: None, head_only: true, checksum_mode: false };
     match read_with_failover(ctx, b, key, &req).await {
-        Ok(resp) => Ok(Some(resp.head.etag.unwrap_or_default())),
+        Ok((_, resp)) => Ok(Some(resp.head.etag.unwrap_or_default())),
         Err(e) if e.code == S3ErrorCode::NoSuchKey => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Reads from the primary, then the next replicas in order, while backends are
+/// Reads from the primary, then the next replicas in order (returning the
+/// index of the backend that answered), while backends are
 /// unreachable or answer 5xx.
-async fn read_with_failover(
+pub async fn read_with_failover(
     ctx: &Ctx<'_, '_>,
     b: &BucketInfo,
     key: &str,
     req: &GetRequest<'_>,
-) -> Result<ObjectResponse, S3Error> {
+) -> Result<(u16, ObjectResponse), S3Error> {
     let mut last = BackendError::Unreachable;
     for index in replicas(b, key)? {
         let Some(backend) = ctx.core.backend(ctx.snap, index) else { continue };
         match backend.get_object(req).await {
-            Ok(resp) => return Ok(resp),
+            Ok(resp) => return Ok((index, resp)),
             Err(e) if e.is_failover() => {
                 note_backend_error(ctx, index, &e);
                 last = e;
@@ -345,7 +387,7 @@ fn response_overrides(query: &str) -> Result<SmallVec<[(&'static str, String); 2
     Ok(out)
 }
 
-fn push_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+pub fn push_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);

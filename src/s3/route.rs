@@ -25,6 +25,15 @@ pub enum Operation {
     GetObject,
     HeadObject,
     DeleteObject,
+    DeleteObjects,
+    CopyObject,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
     /// A real S3 operation sluice does not implement (its name).
     Unsupported(&'static str),
     /// A method that no S3 operation uses on this resource.
@@ -37,7 +46,7 @@ pub enum Operation {
 
 impl Operation {
     /// Metric label values, in [`Operation::index`] order.
-    pub const NAMES: [&'static str; 16] = [
+    pub const NAMES: [&'static str; 25] = [
         "ListBuckets",
         "CreateBucket",
         "HeadBucket",
@@ -49,6 +58,15 @@ impl Operation {
         "GetObject",
         "HeadObject",
         "DeleteObject",
+        "DeleteObjects",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+        "AbortMultipartUpload",
+        "ListParts",
+        "ListMultipartUploads",
         "Unsupported",
         "MethodNotAllowed",
         "Rejected",
@@ -70,11 +88,20 @@ impl Operation {
             Operation::GetObject => 8,
             Operation::HeadObject => 9,
             Operation::DeleteObject => 10,
-            Operation::Unsupported(_) => 11,
-            Operation::MethodNotAllowed => 12,
-            Operation::Rejected => 13,
-            Operation::Health => 14,
-            Operation::Metrics => 15,
+            Operation::DeleteObjects => 11,
+            Operation::CopyObject => 12,
+            Operation::CreateMultipartUpload => 13,
+            Operation::UploadPart => 14,
+            Operation::UploadPartCopy => 15,
+            Operation::CompleteMultipartUpload => 16,
+            Operation::AbortMultipartUpload => 17,
+            Operation::ListParts => 18,
+            Operation::ListMultipartUploads => 19,
+            Operation::Unsupported(_) => 20,
+            Operation::MethodNotAllowed => 21,
+            Operation::Rejected => 22,
+            Operation::Health => 23,
+            Operation::Metrics => 24,
         }
     }
 
@@ -84,7 +111,16 @@ impl Operation {
 
     /// Whether the operation writes (and so counts as an in-flight write).
     pub const fn is_write(self) -> bool {
-        matches!(self, Operation::PutObject | Operation::DeleteObject)
+        matches!(
+            self,
+            Operation::PutObject
+                | Operation::DeleteObject
+                | Operation::DeleteObjects
+                | Operation::CopyObject
+                | Operation::UploadPart
+                | Operation::UploadPartCopy
+                | Operation::CompleteMultipartUpload
+        )
     }
 }
 
@@ -103,7 +139,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "BucketAcl"),
     ("analytics", "BucketAnalyticsConfiguration"),
     ("cors", "BucketCors"),
-    ("delete", "DeleteObjects"),
     ("encryption", "BucketEncryption"),
     ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
@@ -121,7 +156,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("requestPayment", "BucketRequestPayment"),
     ("session", "CreateSession"),
     ("tagging", "BucketTagging"),
-    ("uploads", "ListMultipartUploads"),
     ("versioning", "BucketVersioning"),
     ("versions", "ListObjectVersions"),
     ("website", "BucketWebsite"),
@@ -138,8 +172,6 @@ const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("select", "SelectObjectContent"),
     ("tagging", "ObjectTagging"),
     ("torrent", "GetObjectTorrent"),
-    ("uploadId", "multipart upload"),
-    ("uploads", "CreateMultipartUpload"),
     ("versionId", "object versions"),
     ("renameObject", "RenameObject"),
 ];
@@ -202,6 +234,14 @@ pub fn route<'a>(
                 Method::Get => Operation::GetBucketLocation,
                 _ => Operation::MethodNotAllowed,
             },
+            None if query_names(query).any(|n| n == "uploads") => match method {
+                Method::Get => Operation::ListMultipartUploads,
+                _ => Operation::MethodNotAllowed,
+            },
+            None if query_names(query).any(|n| n == "delete") => match method {
+                Method::Post => Operation::DeleteObjects,
+                _ => Operation::MethodNotAllowed,
+            },
             None => match method {
                 Method::Get if query_value(query, "list-type") == Some("2") => Operation::ListObjectsV2,
                 Method::Get => Operation::ListObjects,
@@ -212,6 +252,17 @@ pub fn route<'a>(
                 Method::Options => Operation::Unsupported("CORS preflight"),
                 Method::Other => Operation::MethodNotAllowed,
             },
+        },
+        (Some(_), Some(_)) if query_names(query).any(|n| n == "uploads") => match method {
+            Method::Post => Operation::CreateMultipartUpload,
+            _ => Operation::MethodNotAllowed,
+        },
+        (Some(_), Some(_)) if query_names(query).any(|n| n == "uploadId") => match method {
+            Method::Put if query_names(query).any(|n| n == "partNumber") => Operation::UploadPart,
+            Method::Post => Operation::CompleteMultipartUpload,
+            Method::Delete => Operation::AbortMultipartUpload,
+            Method::Get => Operation::ListParts,
+            _ => Operation::MethodNotAllowed,
         },
         (Some(_), Some(_)) => match unsupported(query, OBJECT_SUBRESOURCES) {
             Some(name) => Operation::Unsupported(name),
@@ -265,9 +316,18 @@ mod tests {
     fn unsupported_subresources_are_not_implemented() {
         assert_eq!(r(Method::Get, "/b", "versioning").2, Operation::Unsupported("BucketVersioning"));
         assert_eq!(r(Method::Put, "/b/k", "tagging").2, Operation::Unsupported("ObjectTagging"));
-        assert_eq!(r(Method::Post, "/b/k", "uploads").2, Operation::Unsupported("CreateMultipartUpload"));
+        assert_eq!(r(Method::Post, "/b/k", "uploads").2, Operation::CreateMultipartUpload);
+        assert_eq!(r(Method::Put, "/b/k", "partNumber=2&uploadId=x").2, Operation::UploadPart);
+        assert_eq!(r(Method::Post, "/b/k", "uploadId=x").2, Operation::CompleteMultipartUpload);
+        assert_eq!(r(Method::Delete, "/b/k", "uploadId=x").2, Operation::AbortMultipartUpload);
+        assert_eq!(r(Method::Get, "/b/k", "uploadId=x&max-parts=3").2, Operation::ListParts);
+        assert_eq!(r(Method::Get, "/b", "uploads&prefix=a").2, Operation::ListMultipartUploads);
+        assert_eq!(
+            r(Method::Get, "/b/k", "partNumber=1").2,
+            Operation::Unsupported("GetObject with partNumber")
+        );
         assert_eq!(r(Method::Get, "/b/k", "versionId=3").2, Operation::Unsupported("object versions"));
-        assert_eq!(r(Method::Post, "/b", "delete").2, Operation::Unsupported("DeleteObjects"));
+        assert_eq!(r(Method::Post, "/b", "delete").2, Operation::DeleteObjects);
         assert_eq!(r(Method::Post, "/b/k", "").2, Operation::MethodNotAllowed);
         assert_eq!(r(Method::Other, "/b/k", "").2, Operation::MethodNotAllowed);
         assert_eq!(r(Method::Delete, "/", "").2, Operation::MethodNotAllowed);

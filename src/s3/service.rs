@@ -17,7 +17,7 @@ use crate::http::{Exchange, Handler, Method, RequestHead};
 use crate::meta::{BucketInfo, Snapshot};
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::{Operation, Route, route};
-use crate::s3::{bucket_ops, object_ops, respond};
+use crate::s3::{bucket_ops, copy_ops, delete_ops, list_ops, multipart_ops, object_ops, respond};
 use crate::sigv4::{self, AuthInput, PayloadHash, VerifyCtx};
 
 /// Everything an operation needs about its request.
@@ -92,7 +92,12 @@ impl S3Service {
             Err(e) => return (Operation::Rejected, Err(e)),
         };
         let ctx = Ctx { core: &self.core, head, request_id, snap: &snap, tenant: &tenant, payload };
-        let op = route.op;
+        // A copy source turns a PUT into CopyObject or UploadPartCopy.
+        let op = match route.op {
+            Operation::PutObject if head.header("x-amz-copy-source").is_some() => Operation::CopyObject,
+            Operation::UploadPart if head.header("x-amz-copy-source").is_some() => Operation::UploadPartCopy,
+            op => op,
+        };
         let bucket = route.bucket.as_deref().unwrap_or("");
         let key = route.key.as_deref().unwrap_or("");
         let result = match op {
@@ -101,17 +106,29 @@ impl S3Service {
             Operation::HeadBucket => bucket_ops::head_bucket(&ctx, ex, bucket).await,
             Operation::DeleteBucket => bucket_ops::delete_bucket(&ctx, ex, bucket).await,
             Operation::GetBucketLocation => bucket_ops::get_bucket_location(&ctx, ex, bucket).await,
-            Operation::ListObjects | Operation::ListObjectsV2 => ctx.owned_bucket(bucket).and_then(|_| {
-                Err(S3Error::with_message(
-                    S3ErrorCode::NotImplemented,
-                    "Listing objects is not implemented yet.",
-                ))
-            }),
+            Operation::ListObjects | Operation::ListObjectsV2 => {
+                list_ops::list_objects(&ctx, ex, bucket).await
+            }
             Operation::PutObject => object_ops::put_object(&ctx, ex, bucket, key).await,
             Operation::GetObject | Operation::HeadObject => {
                 object_ops::get_object(&ctx, ex, bucket, key).await
             }
             Operation::DeleteObject => object_ops::delete_object(&ctx, ex, bucket, key).await,
+            Operation::DeleteObjects => delete_ops::delete_objects(&ctx, ex, bucket).await,
+            Operation::CopyObject => copy_ops::copy_object(&ctx, ex, bucket, key).await,
+            Operation::UploadPartCopy => copy_ops::upload_part_copy(&ctx, ex, bucket, key).await,
+            Operation::CreateMultipartUpload => {
+                multipart_ops::create_multipart_upload(&ctx, ex, bucket, key).await
+            }
+            Operation::UploadPart => multipart_ops::upload_part(&ctx, ex, bucket, key).await,
+            Operation::CompleteMultipartUpload => {
+                multipart_ops::complete_multipart_upload(&ctx, ex, bucket, key).await
+            }
+            Operation::AbortMultipartUpload => {
+                multipart_ops::abort_multipart_upload(&ctx, ex, bucket, key).await
+            }
+            Operation::ListParts => multipart_ops::list_parts(&ctx, ex, bucket, key).await,
+            Operation::ListMultipartUploads => multipart_ops::list_multipart_uploads(&ctx, ex, bucket).await,
             Operation::Unsupported(name) => Err(S3Error::with_message(
                 S3ErrorCode::NotImplemented,
                 format!("{name} is not implemented by sluice."),

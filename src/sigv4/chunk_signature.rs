@@ -53,8 +53,8 @@ pub const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";
 
 /// SHA-256 of the empty string: the data hash of the final, empty chunk.
 pub const EMPTY_SHA256: [u8; DIGEST_LEN] = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae,
-    0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27,
+    0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// A chunk or trailer signature did not match (or was not 64 hex digits).
@@ -190,13 +190,9 @@ impl ChunkSigner {
 
     fn chunk_signature(&self, chunk_sha256: &[u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
         let mut mac = self.chunk_prefix.clone();
-        for piece in [
-            &self.previous_hex[..],
-            b"\n",
-            EMPTY_SHA256_HEX.as_bytes(),
-            b"\n",
-            &to_hex(chunk_sha256),
-        ] {
+        for piece in
+            [&self.previous_hex[..], b"\n", EMPTY_SHA256_HEX.as_bytes(), b"\n", &to_hex(chunk_sha256)]
+        {
             mac.update(piece);
         }
         mac.finalize().into_bytes().into()
@@ -345,7 +341,8 @@ mod tests {
     #[test]
     fn new_takes_the_parts_of_verified() {
         let key = derive_signing_key(&Secret::new(SECRET), DATE, REGION, "s3");
-        let seed = decode_hex_digest(b"4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9").unwrap();
+        let seed =
+            decode_hex_digest(b"4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9").unwrap();
         let verified = Verified {
             access_key: "AKIAIOSFODNN7EXAMPLE",
             payload: PayloadHash::StreamingSigned,

@@ -44,6 +44,7 @@
 
 pub mod authorization;
 pub mod canonical;
+pub mod chunk_signature;
 pub mod credential;
 pub mod detect;
 pub mod error;
@@ -57,6 +58,7 @@ pub mod verify;
 
 pub use authorization::AuthorizationV4;
 pub use canonical::uri_encode;
+pub use chunk_signature::{ChunkSigner, SignatureMismatch};
 pub use credential::{Credential, SignedHeaders};
 pub use detect::{AuthInput, AuthKind, detect};
 pub use error::{Malformed, RegionMismatch, SigV4Error};

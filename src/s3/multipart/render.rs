@@ -27,8 +27,8 @@
 //! Nothing here reads backend documents: values come from sluice's own
 //! structs, so backend details appear only where the caller put them.
 
-use crate::s3::xml::S3_XMLNS;
 use crate::s3::integrity::ChecksumAlgorithm;
+use crate::s3::xml::S3_XMLNS;
 use crate::s3::xml::escape_into;
 
 /// How part checksums combine into the object's checksum (`x-amz-checksum-type`).
