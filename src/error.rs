@@ -31,6 +31,7 @@ pub enum S3ErrorCode {
     InvalidAccessKeyId,
     InvalidArgument,
     InvalidBucketName,
+    InvalidChunkSizeError,
     InvalidDigest,
     InvalidLocationConstraint,
     InvalidPart,
@@ -39,6 +40,7 @@ pub enum S3ErrorCode {
     InvalidRequest,
     InvalidURI,
     KeyTooLongError,
+    MalformedTrailerError,
     MalformedXML,
     MaxMessageLengthExceeded,
     MetadataTooLarge,
@@ -63,7 +65,7 @@ pub enum S3ErrorCode {
 
 impl S3ErrorCode {
     /// Every code, for parsing codes reported by backends.
-    pub const ALL: [S3ErrorCode; 44] = [
+    pub const ALL: [S3ErrorCode; 46] = [
         S3ErrorCode::AccessDenied,
         S3ErrorCode::AuthorizationHeaderMalformed,
         S3ErrorCode::AuthorizationQueryParametersError,
@@ -80,6 +82,7 @@ impl S3ErrorCode {
         S3ErrorCode::InvalidAccessKeyId,
         S3ErrorCode::InvalidArgument,
         S3ErrorCode::InvalidBucketName,
+        S3ErrorCode::InvalidChunkSizeError,
         S3ErrorCode::InvalidDigest,
         S3ErrorCode::InvalidLocationConstraint,
         S3ErrorCode::InvalidPart,
@@ -88,6 +91,7 @@ impl S3ErrorCode {
         S3ErrorCode::InvalidRequest,
         S3ErrorCode::InvalidURI,
         S3ErrorCode::KeyTooLongError,
+        S3ErrorCode::MalformedTrailerError,
         S3ErrorCode::MalformedXML,
         S3ErrorCode::MaxMessageLengthExceeded,
         S3ErrorCode::MetadataTooLarge,
@@ -120,6 +124,8 @@ impl S3ErrorCode {
         use S3ErrorCode::*;
         match self {
             AccessDenied => "AccessDenied",
+            InvalidChunkSizeError => "InvalidChunkSizeError",
+            MalformedTrailerError => "MalformedTrailerError",
             ConditionalRequestConflict => "ConditionalRequestConflict",
             EntityTooSmall => "EntityTooSmall",
             InvalidPart => "InvalidPart",
@@ -177,6 +183,7 @@ impl S3ErrorCode {
             | MaxMessageLengthExceeded
             | XAmzContentChecksumMismatch => 400,
             NoSuchUpload => 404,
+            InvalidChunkSizeError | MalformedTrailerError => 400,
             ConditionalRequestConflict => 409,
             AuthorizationHeaderMalformed
             | AuthorizationQueryParametersError
@@ -214,6 +221,12 @@ impl S3ErrorCode {
         use S3ErrorCode::*;
         match self {
             AccessDenied => "Access Denied",
+            InvalidChunkSizeError => {
+                "Only the last chunk is allowed to have a size less than 8192 bytes, and no chunk may exceed the maximum chunk size."
+            }
+            MalformedTrailerError => {
+                "The request contained trailing data that was not well-formed or did not conform to our published schema."
+            }
             ConditionalRequestConflict => {
                 "A conflicting operation occurred. If using PutObject you can retry the request."
             }

@@ -173,3 +173,11 @@ fn reads_fail_over_when_the_primary_is_down() {
         c.run_python("failover.py", &["read", "logs", "fo/key"]);
     });
 }
+
+#[test]
+fn aws_chunked_uploads_in_every_mode() {
+    for_each_driver(|d| {
+        let c = Cluster::start(d);
+        c.run_python("chunked.py", &[]);
+    });
+}

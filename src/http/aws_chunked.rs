@@ -177,18 +177,16 @@ impl From<AwsChunkedError> for S3Error {
                 C::IncompleteBody,
                 "The decoded body length does not match x-amz-decoded-content-length.",
             ),
-            // TODO(InvalidChunkSizeError): AWS's code for chunk sizes it refuses.
             E::ChunkTooLarge => S3Error::with_message(
-                C::InvalidRequest,
+                C::InvalidChunkSizeError,
                 "An aws-chunked chunk exceeds the maximum chunk size of 16 MiB.",
             ),
             E::MissingChunkSignature
             | E::ChunkSignatureMismatch
             | E::MissingTrailerSignature
             | E::TrailerSignatureMismatch => S3Error::new(C::SignatureDoesNotMatch),
-            // TODO(MalformedTrailerError): AWS's code (400) for every trailer problem.
             E::MalformedTrailer | E::UndeclaredTrailer | E::MissingTrailer => {
-                S3Error::with_message(C::InvalidRequest, MALFORMED_TRAILER_MESSAGE)
+                S3Error::with_message(C::MalformedTrailerError, MALFORMED_TRAILER_MESSAGE)
             }
         }
     }

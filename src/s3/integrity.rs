@@ -121,6 +121,8 @@ pub struct Integrity {
     checksum: Option<(ChecksumAlgorithm, ChecksumHasher, Vec<u8>)>,
     /// The checksum that matched, once [`Integrity::finish`] accepted the body.
     verified: Option<(ChecksumAlgorithm, Vec<u8>)>,
+    /// The expected checksum arrives in an aws-chunked trailer (set before `finish`).
+    from_trailer: bool,
 }
 
 impl Integrity {
@@ -157,6 +159,9 @@ impl Integrity {
                 })?;
             found = Some((alg, digest));
         }
+        // x-amz-sdk-checksum-algorithm names the algorithm of the checksum
+        // header or trailer. Alone it adds nothing to check (the Rust SDK sends
+        // it alone for empty bodies), so it is only validated, never required.
         if let Some(name) = head.header_str("x-amz-sdk-checksum-algorithm") {
             let alg = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
                 S3Error::with_message(
@@ -164,26 +169,44 @@ impl Integrity {
                     "Invalid x-amz-sdk-checksum-algorithm value.",
                 )
             })?;
-            match &found {
-                Some((a, _)) if *a == alg => {}
-                Some(_) => {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidRequest,
-                        "Value for x-amz-sdk-checksum-algorithm header is invalid.",
-                    ));
-                }
-                None if head.header("x-amz-trailer").is_some() => {}
-                None => {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidRequest,
-                        "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or \
-                         x-amz-trailer headers were found.",
-                    ));
-                }
+            if found.as_ref().is_some_and(|(a, _)| *a != alg) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Value for x-amz-sdk-checksum-algorithm header is invalid.",
+                ));
             }
         }
         out.checksum = found.map(|(alg, digest)| (alg, alg.hasher(), digest));
         Ok(out)
+    }
+
+    /// Expects the body's `alg` checksum from an aws-chunked trailer; the value
+    /// is handed over with [`Integrity::set_trailer_value`] before `finish`.
+    pub fn expect_trailer(&mut self, alg: ChecksumAlgorithm) -> Result<(), S3Error> {
+        if self.checksum.is_some() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        self.checksum = Some((alg, alg.hasher(), Vec::new()));
+        self.from_trailer = true;
+        Ok(())
+    }
+
+    /// The base64 value of the trailer checksum (see [`Integrity::expect_trailer`]).
+    pub fn set_trailer_value(&mut self, value: &str) -> Result<(), S3Error> {
+        let Some((alg, _, expected)) = self.checksum.as_mut().filter(|_| self.from_trailer) else {
+            return Ok(());
+        };
+        *expected =
+            B64.decode(value.trim()).ok().filter(|d| d.len() == alg.digest_len()).ok_or_else(|| {
+                S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!("Value for {} trailing header is invalid.", alg.header()),
+                )
+            })?;
+        Ok(())
     }
 
     /// Whether anything is checked.
@@ -219,8 +242,15 @@ impl Integrity {
         }
         if let Some((alg, h, expected)) = self.checksum.take() {
             if !constant_time_eq(&h.finish(), &expected) {
+                // A header checksum that does not match is BadDigest; a trailer
+                // one is XAmzContentChecksumMismatch, as AWS answers.
+                let code = if self.from_trailer {
+                    S3ErrorCode::XAmzContentChecksumMismatch
+                } else {
+                    S3ErrorCode::BadDigest
+                };
                 return Err(S3Error::with_message(
-                    S3ErrorCode::BadDigest,
+                    code,
                     format!("The {} you specified did not match the calculated checksum.", alg.name()),
                 ));
             }
@@ -290,8 +320,12 @@ mod tests {
         assert_eq!(head_with(&[("content-md5", "nope")]).err().unwrap().code, S3ErrorCode::InvalidDigest);
         let two = head_with(&[("x-amz-checksum-crc32", "NhCmhg=="), ("x-amz-checksum-crc32c", "AAAAAA==")]);
         assert_eq!(two.err().unwrap().code, S3ErrorCode::InvalidRequest);
-        let alg_only = head_with(&[("x-amz-sdk-checksum-algorithm", "CRC32")]);
-        assert_eq!(alg_only.err().unwrap().code, S3ErrorCode::InvalidRequest);
+        assert!(head_with(&[("x-amz-sdk-checksum-algorithm", "CRC32")]).is_ok());
+        let other =
+            head_with(&[("x-amz-sdk-checksum-algorithm", "CRC32C"), ("x-amz-checksum-crc32", "NhCmhg==")]);
+        assert_eq!(other.err().unwrap().code, S3ErrorCode::InvalidRequest);
+        let bad = head_with(&[("x-amz-sdk-checksum-algorithm", "MD4")]);
+        assert_eq!(bad.err().unwrap().code, S3ErrorCode::InvalidRequest);
         let short = head_with(&[("x-amz-checksum-sha256", "AAAA")]);
         assert_eq!(short.err().unwrap().code, S3ErrorCode::InvalidRequest);
     }

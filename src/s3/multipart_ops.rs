@@ -201,19 +201,19 @@ pub async fn upload_part(
     let b = ctx.owned_bucket(bucket)?;
     check_key(key)?;
     let number = part_number(ctx)?;
-    let upload = Upload::from_request(ctx)?;
+    let Upload { len, sha256_hex, integrity, chunked, forwarded } = Upload::from_request(ctx)?;
     let open = open_upload(ctx, b, key).await?;
     let _guard = WriteGuard::enter(&b.state)?;
     let put = PutRequest {
         bucket: &b.physical,
         key,
-        content_length: upload.len,
+        content_length: len,
         headers: &[],
-        payload_sha256: upload.sha256_hex.as_deref(),
-        forwarded: &upload.forwarded,
+        payload_sha256: sha256_hex.as_deref(),
+        forwarded: &forwarded,
         part: Some(PartTarget { upload_id: &open.record.backend_upload_id, number }),
     };
-    let mut body = ClientBody::new(ex, upload.integrity);
+    let mut body = ClientBody::new(ex, integrity, chunked);
     let outcome = open.backend.put_object(&put, &mut body).await.map_err(|e| {
         note_backend_error(ctx, open.backend_index, &e);
         S3Error::from(e)
@@ -222,7 +222,7 @@ pub async fn upload_part(
     let record = PartRecord {
         number,
         etag: outcome.etag.clone(),
-        size: upload.len,
+        size: len,
         last_modified: crate::time::now_unix(),
         checksum: checksum.as_ref().map(|(n, v)| (header_algorithm(n).to_string(), v.clone())),
     };

@@ -15,12 +15,15 @@ use smallvec::SmallVec;
 
 use crate::backend::{Backend, BackendError, BodySource, ByteRange, GetRequest, ObjectResponse, PutRequest};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::http::aws_chunked::declared_trailers;
 use crate::http::limits::{BODY_CHUNK, MAX_OBJECT_SIZE, MAX_USER_METADATA_BYTES};
+use crate::http::{AwsChunkedDecoder, AwsChunkedMode};
 use crate::http::{BodyFraming, Exchange, Method, ResponseHead};
 use crate::meta::{BucketInfo, BucketState};
 use crate::placement;
-use crate::s3::client_body::ClientBody;
+use crate::s3::client_body::{ChunkedBody, ClientBody};
 use crate::s3::conditional::{ConditionalLock, WriteCondition, check_read};
+use crate::s3::integrity::ChecksumAlgorithm;
 use crate::s3::integrity::Integrity;
 use crate::s3::names::key_too_long;
 use crate::s3::respond::{self, client_write};
@@ -117,10 +120,6 @@ pub fn refuse_unsupported_write_headers(ctx: &Ctx<'_, '_>, copy: bool) -> Result
             "x-amz-storage-class" if !value.eq_ignore_ascii_case("STANDARD") => {
                 return not_impl("Storage classes other than STANDARD");
             }
-            "x-amz-decoded-content-length" | "x-amz-trailer" => return not_impl("aws-chunked uploads"),
-            "content-encoding" if value.to_ascii_lowercase().contains("aws-chunked") => {
-                return not_impl("aws-chunked uploads");
-            }
             n if n.starts_with("x-amz-server-side-encryption") => return not_impl("Server-side encryption"),
             n if n.starts_with("x-amz-object-lock") => return not_impl("Object lock"),
             n if n.starts_with("x-amz-grant-") => return not_impl("ACL grants"),
@@ -132,11 +131,13 @@ pub fn refuse_unsupported_write_headers(ctx: &Ctx<'_, '_>, copy: bool) -> Result
 
 /// What every upload (PutObject, UploadPart) checks before the body flows.
 pub struct Upload<'h> {
-    /// Exact body length.
+    /// Exact length of the object (decoded length for aws-chunked bodies).
     pub len: u64,
     /// The signed payload hash, hex, when the client signed one.
     pub sha256_hex: Option<String>,
     pub integrity: Integrity,
+    /// The aws-chunked decoding state, for `STREAMING-*` payloads.
+    pub chunked: Option<ChunkedBody>,
     /// Integrity and condition headers S3 backends should see too.
     pub forwarded: SmallVec<[(&'h str, &'h [u8]); 4]>,
 }
@@ -144,38 +145,75 @@ pub struct Upload<'h> {
 impl<'h> Upload<'h> {
     /// Checks the payload mode, the length and the integrity headers.
     pub fn from_request(ctx: &Ctx<'_, 'h>) -> Result<Upload<'h>, S3Error> {
-        let signed_sha256 = match ctx.payload {
-            PayloadHash::Sha256(h) => Some(h),
-            PayloadHash::Unsigned => None,
-            _ => {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::NotImplemented,
-                    "aws-chunked uploads are not implemented yet.",
-                ));
-            }
-        };
-        let len = match ctx.head.framing {
+        let encoded_len = match ctx.head.framing {
             BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => n,
             _ => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
+        };
+        let signed_sha256 = match ctx.payload {
+            PayloadHash::Sha256(h) => Some(h),
+            _ => None,
+        };
+        let mut integrity = Integrity::from_request(ctx.head, signed_sha256)?;
+        let (len, chunked) = match AwsChunkedMode::from_payload(ctx.payload) {
+            None => (encoded_len, None),
+            Some(mode) => {
+                let decoded = ctx
+                    .head
+                    .header_str("x-amz-decoded-content-length")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        S3Error::with_message(
+                            S3ErrorCode::MissingContentLength,
+                            "aws-chunked bodies need x-amz-decoded-content-length.",
+                        )
+                    })?;
+                let declared: Vec<&str> = ctx
+                    .head
+                    .header_str("x-amz-trailer")
+                    .map(|v| declared_trailers(v).collect())
+                    .unwrap_or_default();
+                if mode.has_trailer() && declared.is_empty() {
+                    return Err(S3Error::with_message(
+                        S3ErrorCode::InvalidRequest,
+                        "Missing x-amz-trailer header.",
+                    ));
+                }
+                let mut checksum_trailer = None;
+                for name in &declared {
+                    let alg = ChecksumAlgorithm::ALL
+                        .into_iter()
+                        .find(|a| a.header().eq_ignore_ascii_case(name))
+                        .ok_or_else(|| {
+                            S3Error::with_message(
+                                S3ErrorCode::InvalidRequest,
+                                format!("The trailer {name} is not supported."),
+                            )
+                        })?;
+                    integrity.expect_trailer(alg)?;
+                    checksum_trailer = Some(alg.header().to_string());
+                }
+                let signer = if mode.is_signed() { ctx.chunk_signer.clone() } else { None };
+                let decoder = AwsChunkedDecoder::new(mode, signer, decoded, &declared);
+                (decoded, Some(ChunkedBody::new(decoder, decoded, checksum_trailer)))
+            }
         };
         if len > MAX_OBJECT_SIZE {
             return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
         }
-        let integrity = Integrity::from_request(ctx.head, signed_sha256)?;
-        // Conditions and integrity headers go to S3 backends too (defence in
+        // Conditions and header checksums go to S3 backends too (defence in
         // depth: sluice checks them itself); they are not stored headers.
         let mut forwarded = SmallVec::new();
         for h in ctx.head.headers {
             let name = h.name;
-            let send = ["if-match", "if-none-match", "content-md5", "x-amz-sdk-checksum-algorithm"]
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(name))
-                || crate::backend::object::is_checksum_header(name);
+            let send =
+                ["if-match", "if-none-match", "content-md5"].iter().any(|n| n.eq_ignore_ascii_case(name))
+                    || (crate::backend::object::is_checksum_header(name) && chunked.is_none())
+                    || (name.eq_ignore_ascii_case("x-amz-sdk-checksum-algorithm") && chunked.is_none());
             if send {
                 forwarded.push((name, h.value));
             }
         }
-        Ok(Upload { len, sha256_hex: signed_sha256.map(hex::encode), integrity, forwarded })
+        Ok(Upload { len, sha256_hex: signed_sha256.map(hex::encode), integrity, chunked, forwarded })
     }
 }
 
@@ -192,13 +230,39 @@ pub fn stored_headers<'h>(ctx: &Ctx<'_, 'h>) -> Result<StoredHeaders<'h>, S3Erro
             if crate::backend::object::is_user_metadata(h.name) {
                 meta_bytes += h.name.len() - "x-amz-meta-".len() + h.value.len();
             }
-            stored.push((h.name, h.value));
+            let value = if h.name.eq_ignore_ascii_case("content-encoding") {
+                // aws-chunked is how the request was sent, not how the object is.
+                match without_aws_chunked(h.value) {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                h.value
+            };
+            stored.push((h.name, value));
         }
     }
     if meta_bytes > MAX_USER_METADATA_BYTES || stored.len() > MAX_STORED_HEADERS {
         return Err(S3Error::new(S3ErrorCode::MetadataTooLarge));
     }
     Ok(stored)
+}
+
+/// A Content-Encoding value without its `aws-chunked` coding (first or last
+/// in the list); `None` when nothing is left.
+fn without_aws_chunked(value: &[u8]) -> Option<&[u8]> {
+    let v = value.trim_ascii();
+    let is_chunked = |c: &[u8]| c.trim_ascii().eq_ignore_ascii_case(b"aws-chunked");
+    let rest = match v.iter().position(|&b| b == b',') {
+        _ if is_chunked(v) => return None,
+        Some(i) if is_chunked(&v[..i]) => &v[i + 1..],
+        _ => match v.iter().rposition(|&b| b == b',') {
+            Some(i) if is_chunked(&v[i + 1..]) => &v[..i],
+            _ => v,
+        },
+    };
+    let rest = rest.trim_ascii();
+    (!rest.is_empty()).then_some(rest)
 }
 
 /// Takes the conditional-write lock and checks `If-None-Match`/`If-Match`
@@ -223,7 +287,7 @@ pub async fn put_object(
     let b = ctx.owned_bucket(bucket)?;
     check_key(key)?;
     refuse_unsupported_put_headers(ctx)?;
-    let upload = Upload::from_request(ctx)?;
+    let Upload { len, sha256_hex, integrity, chunked, forwarded } = Upload::from_request(ctx)?;
     let stored = stored_headers(ctx)?;
     let _cond_lock = write_condition(ctx, b, key).await?;
     let primary = replicas(b, key)?[0];
@@ -232,13 +296,13 @@ pub async fn put_object(
     let put = PutRequest {
         bucket: &b.physical,
         key,
-        content_length: upload.len,
+        content_length: len,
         headers: &stored,
-        payload_sha256: upload.sha256_hex.as_deref(),
-        forwarded: &upload.forwarded,
+        payload_sha256: sha256_hex.as_deref(),
+        forwarded: &forwarded,
         part: None,
     };
-    let mut body = ClientBody::new(ex, upload.integrity);
+    let mut body = ClientBody::new(ex, integrity, chunked);
     let outcome = backend.put_object(&put, &mut body).await.map_err(|e| {
         note_backend_error(ctx, primary, &e);
         S3Error::from(e)

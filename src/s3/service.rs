@@ -18,7 +18,7 @@ use crate::meta::{BucketInfo, Snapshot};
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::{Operation, Route, route};
 use crate::s3::{bucket_ops, copy_ops, delete_ops, list_ops, multipart_ops, object_ops, respond};
-use crate::sigv4::{self, AuthInput, PayloadHash, VerifyCtx};
+use crate::sigv4::{self, AuthInput, ChunkSigner, PayloadHash, VerifyCtx};
 
 /// Everything an operation needs about its request.
 pub struct Ctx<'r, 'h> {
@@ -30,6 +30,8 @@ pub struct Ctx<'r, 'h> {
     pub tenant: &'r str,
     /// What the signature says about the body.
     pub payload: PayloadHash,
+    /// The chunk-signature chain of a signed aws-chunked body.
+    pub chunk_signer: Option<ChunkSigner>,
 }
 
 impl Ctx<'_, '_> {
@@ -58,7 +60,7 @@ impl S3Service {
         &self,
         head: &RequestHead<'_>,
         snap: &Snapshot,
-    ) -> Result<(String, PayloadHash), S3Error> {
+    ) -> Result<(String, PayloadHash, Option<ChunkSigner>), S3Error> {
         let input = AuthInput::from_head(head);
         let auth = sigv4::detect(&input)?;
         let Some(access_key) = auth.access_key() else {
@@ -69,7 +71,8 @@ impl S3Service {
         let mut sig = self.core.sigv4.borrow_mut();
         let (scratch, cache) = &mut *sig;
         let verified = sigv4::verify(&input, &auth, &key.secret, snap.generation, &ctx, scratch, cache)?;
-        Ok((key.tenant.clone(), verified.payload))
+        let signer = verified.payload.has_chunk_signatures().then(|| ChunkSigner::new(&verified));
+        Ok((key.tenant.clone(), verified.payload, signer))
     }
 
     async fn serve(
@@ -87,11 +90,12 @@ impl S3Service {
             return (op, self.serve_internal(op, head, ex, request_id).await);
         }
         let snap = self.core.snapshot();
-        let (tenant, payload) = match self.authenticate(head, &snap) {
+        let (tenant, payload, chunk_signer) = match self.authenticate(head, &snap) {
             Ok(a) => a,
             Err(e) => return (Operation::Rejected, Err(e)),
         };
-        let ctx = Ctx { core: &self.core, head, request_id, snap: &snap, tenant: &tenant, payload };
+        let ctx =
+            Ctx { core: &self.core, head, request_id, snap: &snap, tenant: &tenant, payload, chunk_signer };
         // A copy source turns a PUT into CopyObject or UploadPartCopy.
         let op = match route.op {
             Operation::PutObject if head.header("x-amz-copy-source").is_some() => Operation::CopyObject,
