@@ -181,3 +181,28 @@ fn aws_chunked_uploads_in_every_mode() {
         c.run_python("chunked.py", &[]);
     });
 }
+
+#[test]
+fn boto3_multipart_uploads() {
+    for_each_driver(|d| {
+        let c = Cluster::start(d);
+        let tmp = c.dir.path().to_str().unwrap().to_string();
+        c.run_python("multipart.py", &["when_supported", &tmp]);
+        c.run_python("multipart.py", &["when_required", &tmp]);
+    });
+}
+
+#[test]
+fn boto3_copy_delete_objects_and_conditional_writes() {
+    for_each_driver(|d| {
+        let c = Cluster::start(d);
+        c.run_python("copies.py", &[]);
+    });
+}
+
+#[test]
+fn listing_matches_a_single_store_model() {
+    // 10,000 keys over three backends (replicas included), many random listings.
+    let c = Cluster::start(common::any_driver());
+    c.run_python("listing.py", &["10000", "40", "11"]);
+}
