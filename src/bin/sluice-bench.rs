@@ -24,10 +24,16 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use sha2::{Digest, Sha256};
 use sluice::secret::Secret;
-use sluice::sigv4::{OutboundRequest, SigV4Scratch, SigningKeyCache, sign_headers};
+use sluice::sigv4::{
+    ChunkSigner, OutboundRequest, SigV4Scratch, SigningKeyCache, derive_signing_key, sign_headers,
+};
 
 /// Size of the repeating block bodies are made of.
 const BLOCK: usize = 1024 * 1024;
+/// aws-chunked chunk size (what the AWS SDKs use).
+const AWS_CHUNK: usize = 64 * 1024;
+/// `;chunk-signature=` plus 64 hex digits.
+const CHUNK_SIG_LEN: usize = 17 + 64;
 /// Socket buffer for reading responses.
 const READ_BUF: usize = 256 * 1024;
 
@@ -176,7 +182,7 @@ impl Conn {
         path: &str,
         extra: &[(&str, String)],
         payload: &str,
-    ) -> anyhow::Result<i64> {
+    ) -> anyhow::Result<(i64, String)> {
         let now = sluice::time::now_unix();
         let date = String::from_utf8(sluice::time::format_amz_date(now).to_vec())?;
         let mut headers: Vec<(String, String)> = vec![
@@ -218,7 +224,9 @@ impl Conn {
         out.extend_from_slice(&auth);
         out.extend_from_slice(b"\r\n\r\n");
         self.stream.write_all(&out)?;
-        Ok(now)
+        let auth = String::from_utf8(auth)?;
+        let seed = auth.rsplit("Signature=").next().unwrap_or_default().to_string();
+        Ok((now, seed))
     }
 
     fn put(
@@ -251,7 +259,48 @@ impl Conn {
                     return Err(e.into());
                 }
             }
-            Mode::ChunkedSigned => bail!("chunked-signed mode needs the chunk signer (not built yet)"),
+            Mode::ChunkedSigned => {
+                let chunks = size.div_ceil(AWS_CHUNK as u64);
+                let mut encoded = 0u64;
+                let mut left = size;
+                for _ in 0..chunks {
+                    let n = left.min(AWS_CHUNK as u64);
+                    encoded += format!("{n:x}").len() as u64 + CHUNK_SIG_LEN as u64 + 2 + n + 2;
+                    left -= n;
+                }
+                encoded += 1 + CHUNK_SIG_LEN as u64 + 4; // "0;chunk-signature=...\r\n\r\n"
+                let extra = [
+                    ("content-encoding", "aws-chunked".to_string()),
+                    ("content-length", encoded.to_string()),
+                    ("x-amz-decoded-content-length", size.to_string()),
+                ];
+                let (now, seed) = self.head(t, "PUT", &path, &extra, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")?;
+                let amz_date = sluice::time::format_amz_date(now);
+                let date = std::str::from_utf8(&amz_date[..8])?;
+                let key = derive_signing_key(&t.secret, date, &t.region, "s3");
+                let mut seed_bytes = [0u8; 32];
+                hex::decode_to_slice(&seed, &mut seed_bytes)?;
+                let mut signer = ChunkSigner::from_parts(&key, &amz_date, date, &t.region, &seed_bytes);
+                let mut left = size;
+                let mut out = Vec::with_capacity(AWS_CHUNK + 128);
+                loop {
+                    let n = left.min(AWS_CHUNK as u64) as usize;
+                    let data = &block[..n];
+                    let sig = signer.sign_chunk(&Sha256::digest(data).into());
+                    out.clear();
+                    out.extend_from_slice(
+                        format!("{n:x};chunk-signature={}\r\n", hex::encode(sig)).as_bytes(),
+                    );
+                    out.extend_from_slice(data);
+                    out.extend_from_slice(b"\r\n");
+                    if n == 0 {
+                        self.stream.write_all(&out)?;
+                        break;
+                    }
+                    self.stream.write_all(&out)?;
+                    left -= n as u64;
+                }
+            }
         }
         let status = self.read_response(false)?;
         if status != 200 {
