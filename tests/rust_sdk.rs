@@ -23,6 +23,16 @@ fn client(c: &Cluster, checksums: RequestChecksumCalculation) -> Client {
     Client::from_conf(config)
 }
 
+/// A `file://` backend in region "local" and a bucket that lives only there.
+fn file_backend_config() -> String {
+    let dir = tempfile::tempdir().unwrap().keep();
+    format!(
+        "[[backend]]\nid = \"local\"\nendpoint = \"file://{}\"\nregion = \"local\"\n\n\
+         [[bucket]]\ntenant = \"acme\"\nname = \"demo-file\"\nresidency = [\"local\"]\nreplicas = 1\n",
+        dir.display()
+    )
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
@@ -30,7 +40,8 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn sdk_put_get_with_trailing_checksums() {
     for d in common::drivers() {
-        let c = Cluster::start(d);
+        // "demo-file" lives on a file:// backend, "logs" on s3s-fs.
+        let c = Cluster::start_with(d, &file_backend_config());
         runtime().block_on(async {
             for calc in [RequestChecksumCalculation::WhenSupported, RequestChecksumCalculation::WhenRequired]
             {

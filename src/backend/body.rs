@@ -30,6 +30,12 @@ pub trait BodySource {
     fn checksum(&self) -> Option<(&'static str, String)> {
         None
     }
+
+    /// The checksum header whose value [`BodySource::checksum`] will only know
+    /// at the end of the body (an aws-chunked trailer), if any.
+    fn trailer_checksum(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A body held in memory (tests, small internal writes).

@@ -306,27 +306,43 @@ impl S3Backend {
         body: &mut B,
     ) -> Result<PutOutcome, BackendError> {
         let payload_hash = put.payload_sha256.unwrap_or(sigv4::UNSIGNED_PAYLOAD);
-        let headers: Vec<(&str, &[u8])> = put.headers.iter().chain(put.forwarded).copied().collect();
+        let mut headers: Vec<(&str, &[u8])> = put.headers.iter().chain(put.forwarded).copied().collect();
         let query = put.part.map(part_query).unwrap_or_default();
-        let req = Req {
-            method: "PUT",
-            bucket: put.bucket,
-            key: Some(put.key),
-            query: &query,
-            headers: &headers,
-            content_length: Some(put.content_length),
-            payload_hash,
-        };
         // Pull the first chunk before anything is sent: an empty body that fails
         // verification must not reach the backend at all.
         let (first, chunk) = body.next(Vec::with_capacity(BODY_CHUNK)).await;
         let first = first.map_err(BackendError::Source)?;
         let (mut conn, mut resp) = if first as u64 == put.content_length {
-            // The whole body is in memory (and verified): the request can be replayed.
+            // The whole body is in memory (and verified): the request can be
+            // replayed, and a trailer checksum is known, so it goes as a header.
             let (end, _) = body.next(Vec::new()).await;
             end.map_err(BackendError::Source)?;
+            let checksum = body.checksum().filter(|_| body.trailer_checksum().is_some());
+            if let Some((name, value)) = &checksum {
+                headers.push((name, value.as_bytes()));
+            }
+            let req = Req {
+                method: "PUT",
+                bucket: put.bucket,
+                key: Some(put.key),
+                query: &query,
+                headers: &headers,
+                content_length: Some(put.content_length),
+                payload_hash,
+            };
             self.exchange(&req, chunk, false).await?
+        } else if let Some(trailer) = body.trailer_checksum() {
+            self.stream_put_with_trailer(put, &query, &headers, trailer, chunk, body).await?
         } else {
+            let req = Req {
+                method: "PUT",
+                bucket: put.bucket,
+                key: Some(put.key),
+                query: &query,
+                headers: &headers,
+                content_length: Some(put.content_length),
+                payload_hash,
+            };
             self.stream_put(&req, chunk, body).await?
         };
         if resp.status != 200 {
@@ -336,6 +352,83 @@ impl S3Backend {
         let etag = resp.etag.clone().unwrap_or_default();
         self.finish(conn, resp).await?;
         Ok(PutOutcome { etag })
+    }
+
+    /// Streams a body whose checksum arrives at its end as an aws-chunked
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` request, so the backend stores the
+    /// checksum too. Chunks are re-cut to exactly [`BACKEND_AWS_CHUNK`] bytes
+    /// (the last shorter), which makes the encoded length known up front.
+    async fn stream_put_with_trailer<B: BodySource>(
+        &self,
+        put: &PutRequest<'_>,
+        query: &str,
+        headers: &[(&str, &[u8])],
+        trailer: &'static str,
+        first: Vec<u8>,
+        body: &mut B,
+    ) -> Result<(BackendConn, ResponseHead), BackendError> {
+        let len = put.content_length;
+        let alg_len = crate::s3::integrity::ChecksumAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.header() == trailer)
+            .map_or(32, |a| a.digest_len());
+        let encoded = aws_chunked_len(len, BACKEND_AWS_CHUNK as u64, trailer.len(), alg_len.div_ceil(3) * 4);
+        let decoded = len.to_string();
+        let mut all: Vec<(&str, &[u8])> = headers.to_vec();
+        all.push(("content-encoding", b"aws-chunked"));
+        all.push(("x-amz-decoded-content-length", decoded.as_bytes()));
+        all.push(("x-amz-trailer", trailer.as_bytes()));
+        let req = Req {
+            method: "PUT",
+            bucket: put.bucket,
+            key: Some(put.key),
+            query,
+            headers: &all,
+            content_length: Some(encoded),
+            payload_hash: sigv4::STREAMING_UNSIGNED_TRAILER,
+        };
+        let mut head = Vec::with_capacity(1024);
+        self.write_head(&req, &mut head);
+        let mut conn = self.pool.get().await?;
+        let timeout = self.io.io_timeout;
+        let (r, _) = monoio::time::timeout(timeout, conn.stream.write_all(head))
+            .await
+            .map_err(|_| BackendError::Timeout)?;
+        r?;
+        let mut pending: Vec<u8> = Vec::with_capacity(BACKEND_AWS_CHUNK + 32);
+        let mut input = first;
+        loop {
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let take = (BACKEND_AWS_CHUNK - pending.len()).min(rest.len());
+                pending.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if pending.len() == BACKEND_AWS_CHUNK {
+                    let frame = std::mem::replace(&mut pending, Vec::with_capacity(BACKEND_AWS_CHUNK + 32));
+                    conn = send_frame(conn, frame, timeout).await?;
+                }
+            }
+            let (n, buf) = body.next(input).await;
+            input = buf;
+            // On a source error the connection is dropped mid-body: the backend
+            // sees a truncated request and stores nothing.
+            if n.map_err(BackendError::Source)? == 0 {
+                break;
+            }
+        }
+        if !pending.is_empty() {
+            conn = send_frame(conn, pending, timeout).await?;
+        }
+        let (name, value) = body.checksum().ok_or(BackendError::Source(crate::error::S3Error::new(
+            crate::error::S3ErrorCode::InternalError,
+        )))?;
+        let end = format!("0\r\n{name}:{value}\r\n\r\n").into_bytes();
+        let (r, _) = monoio::time::timeout(timeout, conn.stream.write_all(end))
+            .await
+            .map_err(|_| BackendError::Timeout)?;
+        r?;
+        let resp = read_response_head(&mut conn, false, timeout).await?;
+        Ok((conn, resp))
     }
 
     /// Sends the head with `first`, then streams the rest of `body`.
@@ -609,6 +702,38 @@ impl S3Backend {
     }
 }
 
+/// Chunk size of the aws-chunked bodies sluice sends to backends.
+const BACKEND_AWS_CHUNK: usize = 64 * 1024;
+
+/// The encoded length of an unsigned aws-chunked body of `len` bytes cut in
+/// `chunk`-byte chunks, ending with one trailer `name:value` of `value_len`.
+fn aws_chunked_len(len: u64, chunk: u64, name_len: usize, value_len: usize) -> u64 {
+    let hex_len = |n: u64| (64 - n.max(1).leading_zeros()).div_ceil(4) as u64;
+    let full = len / chunk;
+    let last = len % chunk;
+    let mut total = full * (hex_len(chunk) + 2 + chunk + 2);
+    if last > 0 {
+        total += hex_len(last) + 2 + last + 2;
+    }
+    total + 3 + (name_len + 1 + value_len + 2) as u64 + 2
+}
+
+/// Writes one `hex\r\n<data>\r\n` aws-chunked frame of `data`.
+async fn send_frame(
+    mut conn: BackendConn,
+    data: Vec<u8>,
+    timeout: Duration,
+) -> Result<BackendConn, BackendError> {
+    let mut frame = format!("{:x}\r\n", data.len()).into_bytes();
+    frame.extend_from_slice(&data);
+    frame.extend_from_slice(b"\r\n");
+    let (r, _) = monoio::time::timeout(timeout, conn.stream.write_all(frame))
+        .await
+        .map_err(|_| BackendError::Timeout)?;
+    r?;
+    Ok(conn)
+}
+
 /// `partNumber=N&uploadId=...` for a part request.
 fn part_query(part: PartTarget<'_>) -> String {
     let mut q = format!("partNumber={}&uploadId=", part.number).into_bytes();
@@ -626,4 +751,32 @@ fn upload_query(upload_id: &str) -> String {
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_length_matches_the_encoding() {
+        for (len, chunk) in
+            [(0u64, 4u64), (1, 4), (4, 4), (5, 4), (17, 4), (70_000, 65_536), (65_536, 65_536)]
+        {
+            let mut body = Vec::new();
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(chunk);
+                body.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+                body.extend(std::iter::repeat_n(b'x', n as usize));
+                body.extend_from_slice(b"\r\n");
+                left -= n;
+            }
+            body.extend_from_slice(b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n");
+            assert_eq!(
+                aws_chunked_len(len, chunk, "x-amz-checksum-crc32".len(), 8),
+                body.len() as u64,
+                "{len}/{chunk}"
+            );
+        }
+    }
 }

@@ -23,13 +23,13 @@ pub struct ChunkedBody {
     /// `x-amz-decoded-content-length`.
     pub decoded_len: u64,
     /// The trailer carrying the body's checksum, if any (`x-amz-checksum-*`).
-    pub checksum_trailer: Option<String>,
+    pub checksum_trailer: Option<&'static str>,
     raw: Vec<u8>,
     pos: usize,
 }
 
 impl ChunkedBody {
-    pub fn new(decoder: AwsChunkedDecoder, decoded_len: u64, checksum_trailer: Option<String>) -> Self {
+    pub fn new(decoder: AwsChunkedDecoder, decoded_len: u64, checksum_trailer: Option<&'static str>) -> Self {
         ChunkedBody { decoder, decoded_len, checksum_trailer, raw: Vec::with_capacity(BODY_CHUNK), pos: 0 }
     }
 }
@@ -55,7 +55,7 @@ impl<'e, 'c> ClientBody<'e, 'c> {
         self.checked = true;
         if let Some(c) = &self.chunked {
             c.decoder.finish()?;
-            if let Some(name) = &c.checksum_trailer {
+            if let Some(name) = c.checksum_trailer {
                 let value = c.decoder.trailer(name).unwrap_or_default();
                 self.integrity.set_trailer_value(value)?;
             }
@@ -130,5 +130,9 @@ impl BodySource for ClientBody<'_, '_> {
 
     fn checksum(&self) -> Option<(&'static str, String)> {
         self.integrity.verified_checksum()
+    }
+
+    fn trailer_checksum(&self) -> Option<&'static str> {
+        self.chunked.as_ref().and_then(|c| c.checksum_trailer)
     }
 }

@@ -190,7 +190,7 @@ impl<'h> Upload<'h> {
                             )
                         })?;
                     integrity.expect_trailer(alg)?;
-                    checksum_trailer = Some(alg.header().to_string());
+                    checksum_trailer = Some(alg.header());
                 }
                 let signer = if mode.is_signed() { ctx.chunk_signer.clone() } else { None };
                 let decoder = AwsChunkedDecoder::new(mode, signer, decoded, &declared);
