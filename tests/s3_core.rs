@@ -206,3 +206,17 @@ fn listing_matches_a_single_store_model() {
     let c = Cluster::start(common::any_driver());
     c.run_python("listing.py", &["10000", "40", "11"]);
 }
+
+/// A 5 GiB multipart object streams through with bounded memory. Long (a few
+/// minutes, ~15 GiB of disk traffic): run with
+/// `cargo test --test s3_core -- --ignored five_gib`.
+#[test]
+#[ignore]
+fn five_gib_multipart_object_with_bounded_memory() {
+    let c = Cluster::start(common::any_driver());
+    let size: u64 = std::env::var("SLUICE_HUGE_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(5 << 30);
+    c.run_python("huge_multipart.py", &[&size.to_string()]);
+    let peak = c.sluice.status_kib("VmHWM");
+    eprintln!("sluice peak RSS for a 5 GiB multipart object: {peak} KiB");
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+}

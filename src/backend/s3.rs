@@ -74,8 +74,15 @@ pub struct S3Backend {
     io: Rc<S3Io>,
 }
 
+/// How long a backend may take to answer a request that copies data on its
+/// side (CompleteMultipartUpload, CopyObject, UploadPartCopy): AWS documents
+/// minutes for large objects, and sends whitespace meanwhile.
+const LONG_OPERATION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// One request to send.
 struct Req<'a> {
+    /// Time allowed for the answer (None: the I/O timeout).
+    wait: Option<Duration>,
     method: &'a str,
     bucket: &'a str,
     key: Option<&'a str>,
@@ -203,8 +210,9 @@ impl S3Backend {
                 body = b;
                 result = r.map(|_| ()).map_err(BackendError::from);
             }
+            let wait = req.wait.unwrap_or(timeout);
             let result = match result {
-                Ok(()) => read_response_head(&mut conn, head_request, timeout).await,
+                Ok(()) => read_response_head(&mut conn, head_request, wait).await,
                 Err(e) => Err(e),
             };
             match result {
@@ -249,6 +257,7 @@ impl S3Backend {
         };
         let hash = sha256_hex(&body);
         let req = Req {
+            wait: None,
             method: "PUT",
             bucket,
             key: None,
@@ -322,6 +331,7 @@ impl S3Backend {
                 headers.push((name, value.as_bytes()));
             }
             let req = Req {
+                wait: None,
                 method: "PUT",
                 bucket: put.bucket,
                 key: Some(put.key),
@@ -335,6 +345,7 @@ impl S3Backend {
             self.stream_put_with_trailer(put, &query, &headers, trailer, chunk, body).await?
         } else {
             let req = Req {
+                wait: None,
                 method: "PUT",
                 bucket: put.bucket,
                 key: Some(put.key),
@@ -379,6 +390,7 @@ impl S3Backend {
         all.push(("x-amz-decoded-content-length", decoded.as_bytes()));
         all.push(("x-amz-trailer", trailer.as_bytes()));
         let req = Req {
+            wait: None,
             method: "PUT",
             bucket: put.bucket,
             key: Some(put.key),
@@ -476,6 +488,7 @@ impl S3Backend {
         }
         let method = if get.head_only { "HEAD" } else { "GET" };
         let req = Req {
+            wait: None,
             method,
             bucket: get.bucket,
             key: Some(get.key),
@@ -525,15 +538,17 @@ impl S3Backend {
         &self,
         mut conn: BackendConn,
         mut resp: ResponseHead,
+        wait: Option<Duration>,
     ) -> Result<Vec<u8>, BackendError> {
+        let timeout = wait.unwrap_or(self.io.io_timeout);
         if resp.status != 200 {
-            let err = read_error(&mut conn, &mut resp, self.io.io_timeout).await;
+            let err = read_error(&mut conn, &mut resp, timeout).await;
             if resp.keep_alive && resp.framing.is_done() {
                 self.pool.put(conn);
             }
             return Err(err);
         }
-        let body = read_body_to_vec(&mut conn, &mut resp.framing, MAX_LIST_BODY, self.io.io_timeout).await?;
+        let body = read_body_to_vec(&mut conn, &mut resp.framing, MAX_LIST_BODY, timeout).await?;
         if resp.keep_alive {
             self.pool.put(conn);
         }
@@ -551,6 +566,7 @@ impl S3Backend {
         headers: &[(&str, &[u8])],
     ) -> Result<String, BackendError> {
         let req = Req {
+            wait: None,
             method: "POST",
             bucket,
             key: Some(key),
@@ -560,7 +576,7 @@ impl S3Backend {
             payload_hash: sigv4::EMPTY_SHA256_HEX,
         };
         let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
-        let body = self.read_result(conn, resp).await?;
+        let body = self.read_result(conn, resp, req.wait).await?;
         xml_read::first_text(&body, "UploadId").filter(|u| !u.is_empty()).ok_or(BackendError::Protocol)
     }
 
@@ -586,6 +602,7 @@ impl S3Backend {
         let hash = sha256_hex(&body);
         let query = upload_query(upload_id);
         let req = Req {
+            wait: Some(LONG_OPERATION_TIMEOUT),
             method: "POST",
             bucket,
             key: Some(key),
@@ -596,7 +613,7 @@ impl S3Backend {
         };
         let (conn, resp) = self.exchange(&req, body, false).await?;
         let etag_header = resp.etag.clone();
-        let result = self.read_result(conn, resp).await?;
+        let result = self.read_result(conn, resp, req.wait).await?;
         xml_read::first_text(&result, "ETag").or(etag_header).ok_or(BackendError::Protocol)
     }
 
@@ -638,6 +655,7 @@ impl S3Backend {
         }
         let query = copy.part.map(part_query).unwrap_or_default();
         let req = Req {
+            wait: Some(LONG_OPERATION_TIMEOUT),
             method: "PUT",
             bucket: copy.dst_bucket,
             key: Some(copy.dst_key),
@@ -647,7 +665,7 @@ impl S3Backend {
             payload_hash: sigv4::EMPTY_SHA256_HEX,
         };
         let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
-        let body = self.read_result(conn, resp).await?;
+        let body = self.read_result(conn, resp, req.wait).await?;
         let etag = xml_read::first_text(&body, "ETag").ok_or(BackendError::Protocol)?;
         let last_modified =
             xml_read::first_text(&body, "LastModified").and_then(|t| crate::time::parse_iso8601(&t));
@@ -679,7 +697,7 @@ impl S3Backend {
         let query = String::from_utf8(q).unwrap_or_default();
         let req = self.bodiless("GET", bucket, None, &query);
         let (conn, resp) = self.exchange(&req, Vec::new(), false).await?;
-        let body = self.read_result(conn, resp).await?;
+        let body = self.read_result(conn, resp, req.wait).await?;
         parse_page(&body, KeyEncoding::Raw).map_err(|_| BackendError::Protocol)
     }
 
@@ -691,6 +709,7 @@ impl S3Backend {
         query: &'a str,
     ) -> Req<'a> {
         Req {
+            wait: None,
             method,
             bucket,
             key,
