@@ -13,6 +13,7 @@
 //! - [`placement`]: rendezvous hashing, residency, physical bucket names.
 //! - [`backend`]: the `Backend` trait, the S3 and `file://` kinds.
 //! - [`meta`]: the LMDB metadata store and the per-core snapshots read from it.
+//! - [`replication`]: the durable replication queue (tasks in LMDB, per-core group commit).
 //! - [`observe`]: metrics, health, logging.
 //! - [`config`], [`error`], [`secret`]: configuration, S3 errors, secret newtypes.
 
@@ -23,7 +24,9 @@ pub mod error;
 pub mod http;
 pub mod meta;
 pub mod observe;
+pub mod ops;
 pub mod placement;
+pub mod replication;
 pub mod runtime;
 pub mod s3;
 pub mod secret;

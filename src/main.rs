@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use sluice::config::RawConfig;
+use sluice::replication::repair::Mode;
 
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
@@ -37,6 +38,46 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Compare every backend's copies with placement and queue replication
+    /// tasks for missing, stale and misplaced copies (the running server's
+    /// workers carry them out).
+    Repair {
+        #[arg(long, short, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only this bucket.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Report objects, bytes, under-replicated and misplaced counts per bucket
+    /// and backend (read-only).
+    Discover {
+        #[arg(long, short, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        bucket: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the replication tasks that ran out of attempts.
+    DeadLetters {
+        #[arg(long, short, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead-letter tasks back in the replication queue.
+    Requeue {
+        #[arg(long, short, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only this task (default: every dead letter).
+        #[arg(long)]
+        id: Option<u64>,
+    },
 }
 
 fn main() {
@@ -46,11 +87,61 @@ fn main() {
         Command::CheckConfig { config } => RawConfig::load(&config)
             .and_then(RawConfig::validate)
             .map(|_| println!("{}: ok", config.display())),
+        Command::Repair { config, bucket, json } => scan(config, bucket, json, Mode::Repair),
+        Command::Discover { config, bucket, json } => scan(config, bucket, json, Mode::Discover),
+        Command::DeadLetters { config, json } => dead_letters(config, json),
+        Command::Requeue { config, id } => load_config(config).and_then(|c| {
+            let r = sluice::ops::requeue(&c, id)?;
+            println!("requeued {} task(s); dropped {} superseded by newer writes", r.requeued, r.dropped);
+            Ok(())
+        }),
     };
     if let Err(e) = result {
         eprintln!("sluice: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// The config of an operator command: the file, or the embedded default
+/// (whose data directory `sluice serve` without a config uses).
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<sluice::config::Config> {
+    let raw = match &path {
+        Some(path) => RawConfig::load(path)?,
+        None => sluice::demo::default_config()?.0,
+    };
+    raw.validate().context("invalid configuration")
+}
+
+fn scan(config: Option<PathBuf>, bucket: Option<String>, json: bool, mode: Mode) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let reports = sluice::ops::scan(&config, bucket.as_deref(), mode)?;
+    sluice::ops::print_reports(&reports, json, mode)?;
+    let failed: Vec<&str> = reports.iter().filter(|r| r.error.is_some()).map(|r| r.bucket.as_str()).collect();
+    if !failed.is_empty() {
+        anyhow::bail!("the scan of {} stopped early (see above)", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn dead_letters(config: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+    let tasks = sluice::ops::dead_letters(&load_config(config)?)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tasks)?);
+        return Ok(());
+    }
+    for t in &tasks {
+        println!(
+            "{:>10} {:<6} {}/{} attempts {} last error: {}",
+            t.id,
+            format!("{:?}", t.kind).to_lowercase(),
+            t.bucket,
+            t.key,
+            t.attempts,
+            t.last_error.as_deref().unwrap_or("-")
+        );
+    }
+    println!("{} dead-letter task(s)", tasks.len());
+    Ok(())
 }
 
 fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {

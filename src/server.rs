@@ -22,7 +22,7 @@ pub const BLOCKING_THREADS_PER_WORKER: usize = 4;
 /// State shared by all workers.
 pub struct Shared {
     pub config: Config,
-    pub store: MetaStore,
+    pub store: Arc<MetaStore>,
     pub hub: SnapshotHub,
     pub metrics: Registry,
     /// Set on SIGTERM/SIGINT: workers stop accepting and drain.
@@ -31,6 +31,14 @@ pub struct Shared {
     pub workers_running: AtomicUsize,
     pub workers: usize,
     pub driver: Driver,
+    /// Pending replication tasks that reads must know about.
+    pub pending: crate::replication::index::PendingIndex,
+    /// Counters of the replication workers.
+    pub replication_metrics: crate::replication::metrics::ReplicationMetrics,
+    /// Each core's replication queue counters (registered at worker start).
+    pub queue_stats: std::sync::Mutex<Vec<CoreQueue>>,
+    /// Up/down state of every backend, shared by the cores.
+    pub health: crate::backend::health::HealthRegistry,
     /// Keys with a conditional write in flight, across cores (see `s3::conditional`).
     pub conditional_writes: std::sync::Mutex<std::collections::HashSet<(u128, String)>>,
 }
@@ -39,6 +47,27 @@ impl Shared {
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
+}
+
+/// One core's replication queue, as metrics read it.
+#[derive(Clone)]
+pub struct CoreQueue {
+    pub core: usize,
+    pub stats: Arc<crate::replication::QueueStats>,
+    pub depth: crate::replication::QueueDepth,
+}
+
+/// Fills the pending-task index from LMDB (at start, and when schedulers
+/// refresh it so tasks queued by `sluice repair` are seen too).
+pub fn rebuild_pending_index(
+    store: &MetaStore,
+    hub: &SnapshotHub,
+    index: &crate::replication::index::PendingIndex,
+) -> Result<usize, crate::meta::MetaError> {
+    let tasks = store.tasks().all_pending()?;
+    let n = tasks.len();
+    index.index_tasks(&hub.current(), &tasks, true);
+    Ok(n)
 }
 
 /// A running server.
@@ -64,9 +93,15 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
     };
     let pool = monoio::blocking::DefaultThreadPool::new(blocking_threads);
     let listen = config.server.listen;
+    let health_threshold = config.health.failures_to_mark_down;
+    let pending = crate::replication::index::PendingIndex::default();
+    rebuild_pending_index(&store, &hub, &pending).context("loading pending replication tasks")?;
     let shared = Arc::new(Shared {
         config,
-        store,
+        store: Arc::new(store),
+        pending,
+        replication_metrics: Default::default(),
+        queue_stats: Default::default(),
         hub,
         metrics: Registry::default(),
         stopping: AtomicBool::new(false),
@@ -74,6 +109,7 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         workers,
         driver,
         conditional_writes: Default::default(),
+        health: crate::backend::health::HealthRegistry::new(health_threshold),
     });
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let mut threads = Vec::with_capacity(workers);

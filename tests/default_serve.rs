@@ -43,14 +43,22 @@ fn default_serve_works_with_the_aws_cli() {
         let back = dir.path().join("back.txt");
         run("aws", &["--endpoint-url", ep, "s3", "cp", "s3://demo/hello.txt", back.to_str().unwrap()], &env);
         assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&src).unwrap());
-        // The object is in one of the three local backends under ./sluice-data.
+        // The object is on two of the three local backends under ./sluice-data
+        // (the demo bucket has two replicas) once replication ran.
         let backends = dir.path().join("sluice-data/backends");
-        let metas: Vec<_> = ["local-a", "local-b", "local-c"]
-            .iter()
-            .flat_map(|b| walk(&backends.join(b)))
-            .filter(|p| p.extension().is_some_and(|e| e == "meta"))
-            .collect();
-        assert_eq!(metas.len(), 1, "{metas:?}");
+        let metas = || -> Vec<_> {
+            ["local-a", "local-b", "local-c"]
+                .iter()
+                .flat_map(|b| walk(&backends.join(b)))
+                .filter(|p| p.extension().is_some_and(|e| e == "meta"))
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while metas().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let metas = metas();
+        assert_eq!(metas.len(), 2, "{metas:?}");
         assert!(std::fs::read_to_string(&metas[0]).unwrap().contains("\"key\":\"hello.txt\""));
         assert!(s.terminate().success());
 

@@ -64,6 +64,22 @@ fn expect_100_continue() {
         s.write_all(&body).unwrap();
         assert_eq!(read_response(&mut s).0, 200);
 
+        // An empty body still gets 100 Continue before the final answer
+        // (botocore misreads the next response on the connection otherwise),
+        // and the connection stays usable.
+        let req = signed_request(
+            c.sluice.addr,
+            &c.acme,
+            &RawReq { headers: &[("expect", "100-continue")], ..RawReq::new("PUT", "/any/expect-empty") },
+        );
+        s.write_all(&req).unwrap();
+        assert_eq!(read_response(&mut s).0, 100);
+        assert_eq!(read_response(&mut s).0, 200);
+        let get = signed_request(c.sluice.addr, &c.acme, &RawReq::new("GET", "/any/expect-empty"));
+        s.write_all(&get).unwrap();
+        let (status, _, got) = read_response(&mut s);
+        assert_eq!((status, got.len()), (200, 0));
+
         // A refused request gets its final answer instead of 100 Continue.
         let mut bad = c.acme.secret_key.clone();
         bad.push('x');

@@ -122,6 +122,17 @@ impl FileBackend {
         blocking(move || fs::create_dir_all(&dir).map_err(storage)).await
     }
 
+    /// Active health check: the root directory is reachable.
+    pub async fn probe(&self) -> Result<(), BackendError> {
+        let root = self.root.clone();
+        blocking(move || match fs::metadata(&root) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(BackendError::Storage(io::ErrorKind::NotADirectory)),
+            Err(e) => Err(storage(e)),
+        })
+        .await
+    }
+
     pub async fn bucket_is_empty(&self, bucket: &str) -> Result<bool, BackendError> {
         let dir = self.bucket_dir(bucket).join(OBJECTS_DIR);
         blocking(move || {

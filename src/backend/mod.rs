@@ -11,6 +11,7 @@ pub mod body;
 pub mod error;
 pub mod file;
 pub mod file_multipart;
+pub mod health;
 pub mod object;
 pub mod pool;
 pub mod s3;
@@ -30,6 +31,8 @@ pub use set::{AnyBackend, BackendSet};
 /// physical bucket names. monoio futures are not `Send`; neither are these.
 #[allow(async_fn_in_trait)]
 pub trait Backend {
+    /// An active health check.
+    async fn probe(&self) -> Result<(), BackendError>;
     /// Creates the bucket; succeeds if it already exists.
     async fn create_bucket(&self, bucket: &str) -> Result<(), BackendError>;
     /// Deletes the (empty) bucket; succeeds if it does not exist.

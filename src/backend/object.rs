@@ -42,6 +42,66 @@ pub fn is_checksum_header(name: &str) -> bool {
         && !name.eq_ignore_ascii_case("x-amz-checksum-mode")
 }
 
+/// The stored headers among a backend answer's header lines (lowercase names).
+pub fn stored_headers_from_lines(lines: &[u8]) -> Vec<(String, Vec<u8>)> {
+    lines
+        .split(|&c| c == b'\n')
+        .filter_map(|line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let colon = line.iter().position(|&c| c == b':')?;
+            let name = std::str::from_utf8(&line[..colon]).ok()?.trim();
+            is_stored_header(name)
+                .then(|| (name.to_ascii_lowercase(), line[colon + 1..].trim_ascii().to_vec()))
+        })
+        .collect()
+}
+
+/// A Content-Encoding value without its `aws-chunked` coding (first or last
+/// in the list); `None` when nothing is left.
+pub fn without_aws_chunked(value: &[u8]) -> Option<&[u8]> {
+    let v = value.trim_ascii();
+    let is_chunked = |c: &[u8]| c.trim_ascii().eq_ignore_ascii_case(b"aws-chunked");
+    let rest = match v.iter().position(|&b| b == b',') {
+        _ if is_chunked(v) => return None,
+        Some(i) if is_chunked(&v[..i]) => &v[i + 1..],
+        _ => match v.iter().rposition(|&b| b == b',') {
+            Some(i) if is_chunked(&v[i + 1..]) => &v[..i],
+            _ => v,
+        },
+    };
+    let rest = rest.trim_ascii();
+    (!rest.is_empty()).then_some(rest)
+}
+
+/// A backend's response header lines without the `aws-chunked` coding in
+/// `Content-Encoding` (a backend that stores the encoding of the request
+/// sluice sent it, as s3s-fs does, would otherwise hand it back).
+pub fn without_aws_chunked_lines(lines: Vec<u8>) -> Vec<u8> {
+    let has = lines.split(|&c| c == b'\n').any(|l| {
+        l.len() > 17
+            && l[..17].eq_ignore_ascii_case(b"content-encoding:")
+            && without_aws_chunked(&l[17..]) != Some(l[17..].trim_ascii())
+    });
+    if !has {
+        return lines;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines.split_inclusive(|&c| c == b'\n') {
+        let l = line.strip_suffix(b"\n").unwrap_or(line);
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if l.len() >= 17 && l[..17].eq_ignore_ascii_case(b"content-encoding:") {
+            if let Some(v) = without_aws_chunked(&l[17..]) {
+                out.extend_from_slice(b"Content-Encoding: ");
+                out.extend_from_slice(v);
+                out.extend_from_slice(b"\r\n");
+            }
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
 /// A PutObject as a backend sees it.
 #[derive(Debug)]
 pub struct PutRequest<'a> {
@@ -200,6 +260,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn aws_chunked_is_not_an_object_encoding() {
+        let lines = b"Content-Type: a\r\ncontent-encoding: aws-chunked\r\nETag: \"x\"\r\n".to_vec();
+        assert_eq!(without_aws_chunked_lines(lines), b"Content-Type: a\r\nETag: \"x\"\r\n".to_vec());
+        let lines = b"Content-Encoding: aws-chunked,gzip\r\n".to_vec();
+        assert_eq!(without_aws_chunked_lines(lines), b"Content-Encoding: gzip\r\n".to_vec());
+        let lines = b"Content-Encoding: gzip\r\nX: y\r\n".to_vec();
+        assert_eq!(without_aws_chunked_lines(lines.clone()), lines);
+        assert_eq!(without_aws_chunked(b" gzip , aws-chunked"), Some(&b"gzip"[..]));
+        assert_eq!(without_aws_chunked(b"aws-chunked"), None);
+    }
+
+    #[test]
     fn ranges() {
         assert_eq!(ByteRange::parse("bytes=0-99"), Some(ByteRange::From { first: 0, last: Some(99) }));
         assert_eq!(ByteRange::parse("bytes=5-"), Some(ByteRange::From { first: 5, last: None }));
@@ -214,6 +286,19 @@ mod tests {
         assert_eq!(ByteRange::Suffix(10).resolve(4), Some((0, 3)));
         assert_eq!(ByteRange::Suffix(10).resolve(0), None);
         assert_eq!(ByteRange::From { first: 50, last: None }.resolve(50), None);
+    }
+
+    #[test]
+    fn stored_headers_from_backend_lines() {
+        let lines = b"Content-Type: text/plain\r\nETag: \"x\"\r\nx-amz-meta-a: 1\r\nLast-Modified: now\r\n";
+        let got = stored_headers_from_lines(lines);
+        assert_eq!(
+            got,
+            vec![
+                ("content-type".to_string(), b"text/plain".to_vec()),
+                ("x-amz-meta-a".to_string(), b"1".to_vec())
+            ]
+        );
     }
 
     #[test]

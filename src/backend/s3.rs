@@ -279,6 +279,22 @@ impl S3Backend {
         }
     }
 
+    /// Active health check: any HTTP answer to `HEAD /` means the server is up.
+    pub async fn probe(&self) -> Result<(), BackendError> {
+        let req = self.bodiless("HEAD", "", None, "");
+        let (conn, resp) = self.exchange(&req, Vec::new(), true).await?;
+        if resp.keep_alive {
+            self.pool.put(conn);
+        }
+        // Any answer means the server is there, except the ones that say it
+        // cannot serve (some servers answer 501 to a HEAD of the service).
+        if matches!(resp.status, 500 | 502 | 503 | 504) {
+            Err(BackendError::Status { status: resp.status, code: None })
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether the bucket exists and these credentials may use it.
     pub async fn head_bucket(&self, bucket: &str) -> Result<(), BackendError> {
         let req = self.bodiless("HEAD", bucket, None, "");
@@ -510,7 +526,9 @@ impl S3Backend {
             content_length: resp.content_length.unwrap_or(0),
             etag: resp.etag.take(),
             last_modified: resp.last_modified,
-            header_lines: std::mem::take(&mut resp.header_lines),
+            header_lines: crate::backend::object::without_aws_chunked_lines(std::mem::take(
+                &mut resp.header_lines,
+            )),
         };
         let framing = std::mem::replace(&mut resp.framing, Framing::Empty);
         let body = if get.head_only {

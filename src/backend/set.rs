@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::Backend;
 use super::body::BodySource;
 use super::error::BackendError;
 use super::file::FileBackend;
+use super::health::{BackendHealth, HealthRegistry};
 use super::object::{CopyOutcome, CopyRequest, GetRequest, ObjectResponse, PutOutcome, PutRequest};
 use super::pool::ConnPool;
 use super::s3::{S3Backend, S3Io, S3Target};
@@ -21,6 +23,13 @@ pub enum AnyBackend {
 }
 
 impl Backend for AnyBackend {
+    async fn probe(&self) -> Result<(), BackendError> {
+        match self {
+            AnyBackend::S3(b) => b.probe().await,
+            AnyBackend::File(b) => b.probe().await,
+        }
+    }
+
     async fn create_bucket(&self, bucket: &str) -> Result<(), BackendError> {
         match self {
             AnyBackend::S3(b) => b.create_bucket(bucket).await,
@@ -125,6 +134,7 @@ impl Backend for AnyBackend {
 pub struct BackendSet {
     pub generation: u64,
     backends: Vec<Rc<AnyBackend>>,
+    health: Vec<Arc<BackendHealth>>,
     /// Pools by backend id and address, reused across rebuilds.
     pools: HashMap<String, Rc<ConnPool>>,
     io: Rc<S3Io>,
@@ -132,14 +142,15 @@ pub struct BackendSet {
 
 impl BackendSet {
     pub fn new(io: Rc<S3Io>) -> Self {
-        BackendSet { generation: 0, backends: Vec::new(), pools: HashMap::new(), io }
+        BackendSet { generation: 0, backends: Vec::new(), health: Vec::new(), pools: HashMap::new(), io }
     }
 
     /// Rebuilds the set if `snap` is newer than what it was built from.
-    pub fn refresh(&mut self, snap: &Snapshot) {
+    pub fn refresh(&mut self, snap: &Snapshot, registry: &HealthRegistry) {
         if self.generation == snap.generation {
             return;
         }
+        self.health = snap.backends.iter().map(|b| registry.get(&b.id)).collect();
         let mut pools = HashMap::with_capacity(snap.backends.len());
         self.backends = snap
             .backends
@@ -167,6 +178,11 @@ impl BackendSet {
             .collect();
         self.pools = pools;
         self.generation = snap.generation;
+    }
+
+    /// The health of the backend at snapshot index `index`.
+    pub fn health(&self, index: u16) -> Option<Arc<BackendHealth>> {
+        self.health.get(usize::from(index)).cloned()
     }
 
     /// The backend at snapshot index `index`.

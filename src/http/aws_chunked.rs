@@ -1149,14 +1149,14 @@ mod tests {
             (E::BadLineEnding, C::IncompleteBody, 400),
             (E::Truncated, C::IncompleteBody, 400),
             (E::DecodedLengthMismatch, C::IncompleteBody, 400),
-            (E::ChunkTooLarge, C::InvalidRequest, 400),
+            (E::ChunkTooLarge, C::InvalidChunkSizeError, 400),
             (E::MissingChunkSignature, C::SignatureDoesNotMatch, 403),
             (E::ChunkSignatureMismatch, C::SignatureDoesNotMatch, 403),
             (E::MissingTrailerSignature, C::SignatureDoesNotMatch, 403),
             (E::TrailerSignatureMismatch, C::SignatureDoesNotMatch, 403),
-            (E::MalformedTrailer, C::InvalidRequest, 400),
-            (E::UndeclaredTrailer, C::InvalidRequest, 400),
-            (E::MissingTrailer, C::InvalidRequest, 400),
+            (E::MalformedTrailer, C::MalformedTrailerError, 400),
+            (E::UndeclaredTrailer, C::MalformedTrailerError, 400),
+            (E::MissingTrailer, C::MalformedTrailerError, 400),
         ] {
             let s3 = S3Error::from(e);
             assert_eq!((s3.code, s3.status()), (code, status), "{e:?}");

@@ -301,6 +301,13 @@ impl<'c> Exchange<'c> {
     /// Writes all of `buf` to the client and hands the buffer back. On an error
     /// or timeout the buffer is lost and the connection will close.
     pub async fn write_all<B: monoio::buf::IoBuf + 'static>(&mut self, buf: B) -> io::Result<B> {
+        if !self.response_started && self.continue_pending && self.body_done() {
+            // An empty body with `Expect: 100-continue`: answer the
+            // expectation before the final response. Some clients (botocore)
+            // treat a final response without it as "body not sent" and misread
+            // the next response on the connection.
+            self.send_continue().await.map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
+        }
         self.response_started = true;
         let len = buf.bytes_init();
         match monoio::time::timeout(self.io_timeout, self.stream.write_all(buf)).await {

@@ -80,6 +80,8 @@ pub struct MetaStore {
     keys: Db<KeyRecord>,
     buckets: Db<BucketRecord>,
     uploads: super::uploads::UploadDbs,
+    /// The replication queue's databases (`crate::replication::store`).
+    replication: crate::replication::store::TaskDbs,
 }
 
 impl MetaStore {
@@ -94,6 +96,7 @@ impl MetaStore {
         let buckets = env.create_database(&mut wtxn, Some("buckets"))?;
         let server: Db<String> = env.create_database(&mut wtxn, Some("server"))?;
         let uploads = super::uploads::UploadDbs::create(&env, &mut wtxn)?;
+        let replication = crate::replication::store::TaskDbs::create(&env, &mut wtxn)?;
         let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)?.and_then(|h| hex::decode(h).ok()) {
             Some(k) if k.len() == SERVER_KEY_LEN => k.try_into().unwrap_or([0; SERVER_KEY_LEN]),
             _ => {
@@ -104,7 +107,7 @@ impl MetaStore {
             }
         };
         wtxn.commit()?;
-        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets, uploads })
+        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets, uploads, replication })
     }
 
     pub(super) fn env(&self) -> &Env {
@@ -113,6 +116,11 @@ impl MetaStore {
 
     pub(super) fn upload_dbs(&self) -> &super::uploads::UploadDbs {
         &self.uploads
+    }
+
+    /// The replication queue's databases; used by `MetaStore::tasks`.
+    pub(crate) fn replication_dbs(&self) -> &crate::replication::store::TaskDbs {
+        &self.replication
     }
 
     /// The key that authenticates upload ids and continuation tokens.

@@ -7,11 +7,14 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::backend::health::BackendHealth;
 use crate::backend::s3::S3Io;
 use crate::backend::{AnyBackend, BackendSet};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::meta::{LocalSnapshot, MetaError, Snapshot};
 use crate::observe::CoreMetrics;
+use crate::replication::Enqueuer;
+use crate::runtime::notify::LocalNotify;
 use crate::runtime::shutdown::ShutdownSignal;
 use crate::server::Shared;
 use crate::sigv4::{SigV4Scratch, SigningKeyCache};
@@ -32,13 +35,29 @@ pub struct CoreCtx {
     request_seq: Cell<u64>,
     /// Client connections open on this core.
     pub connections: Cell<usize>,
+    /// This core's replication queue (its writer thread commits to LMDB).
+    pub enqueuer: Enqueuer,
+    /// Wakes this core's replication scheduler.
+    pub replication_kick: LocalNotify,
 }
 
 impl CoreCtx {
-    pub fn new(id: usize, shared: Arc<Shared>) -> Rc<CoreCtx> {
+    pub fn new(id: usize, shared: Arc<Shared>) -> std::io::Result<Rc<CoreCtx>> {
         let io = Rc::new(S3Io::new(shared.config.server.io_timeout));
         let metrics = shared.metrics.register();
-        Rc::new(CoreCtx {
+        let hook = shared.clone();
+        let on_commit: crate::replication::OnCommit =
+            Arc::new(move |tasks| hook.pending.index_tasks(&hook.hub.current(), tasks, false));
+        let enqueuer =
+            Enqueuer::new(id, shared.store.clone(), crate::replication::DEFAULT_MAX_BATCH, on_commit)?;
+        shared.queue_stats.lock().unwrap_or_else(|e| e.into_inner()).push(crate::server::CoreQueue {
+            core: id,
+            stats: enqueuer.stats().clone(),
+            depth: enqueuer.depth(),
+        });
+        Ok(Rc::new(CoreCtx {
+            enqueuer,
+            replication_kick: LocalNotify::default(),
             id,
             snapshot: LocalSnapshot::new(&shared.hub),
             backends: RefCell::new(BackendSet::new(io)),
@@ -48,7 +67,7 @@ impl CoreCtx {
             request_seq: Cell::new(0),
             connections: Cell::new(0),
             shared,
-        })
+        }))
     }
 
     /// The newest metadata snapshot.
@@ -59,8 +78,20 @@ impl CoreCtx {
     /// The backend at index `index` of `snap`.
     pub fn backend(&self, snap: &Snapshot, index: u16) -> Option<Rc<AnyBackend>> {
         let mut set = self.backends.borrow_mut();
-        set.refresh(snap);
+        set.refresh(snap, &self.shared.health);
         set.get(index)
+    }
+
+    /// The health of the backend at index `index` of `snap`.
+    pub fn health(&self, snap: &Snapshot, index: u16) -> Option<Arc<BackendHealth>> {
+        let mut set = self.backends.borrow_mut();
+        set.refresh(snap, &self.shared.health);
+        set.health(index)
+    }
+
+    /// Whether the backend at `index` is up (unknown backends count as down).
+    pub fn is_up(&self, snap: &Snapshot, index: u16) -> bool {
+        self.health(snap, index).is_some_and(|h| h.is_up())
     }
 
     /// Runs a metadata-store operation on the blocking pool (LMDB writes fsync:

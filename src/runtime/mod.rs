@@ -2,6 +2,9 @@
 //! listener, plus shutdown handling.
 
 pub mod core;
+pub mod health_check;
+pub mod notify;
+pub mod scrub;
 pub mod shutdown;
 pub mod worker;
 

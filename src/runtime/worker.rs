@@ -121,7 +121,13 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
         }
     };
     let bound = listener.local_addr().unwrap_or(spec.listen);
-    let core = CoreCtx::new(spec.id, shared.clone());
+    let core = match CoreCtx::new(spec.id, shared.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = spec.ready.send(Err(format!("starting the replication writer: {e}")));
+            return;
+        }
+    };
     let service = Rc::new(S3Service::new(core.clone()));
     let cfg = &shared.config.server;
     let limits = ConnLimits {
@@ -134,7 +140,10 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
     let _ = spec.ready.send(Ok(bound));
     if spec.id == 0 {
         monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
+        monoio::spawn(super::health_check::run(core.clone()));
+        monoio::spawn(super::scrub::run(core.clone()));
     }
+    monoio::spawn(crate::replication::worker::run(core.clone()));
 
     while !shared.is_stopping() {
         match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {

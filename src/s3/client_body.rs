@@ -40,11 +40,19 @@ pub struct ClientBody<'e, 'c> {
     integrity: Integrity,
     chunked: Option<ChunkedBody>,
     checked: bool,
+    /// Whether any of the body was asked for (a write that failed before
+    /// that can go to another backend).
+    pulled: bool,
 }
 
 impl<'e, 'c> ClientBody<'e, 'c> {
     pub fn new(ex: &'e mut Exchange<'c>, integrity: Integrity, chunked: Option<ChunkedBody>) -> Self {
-        ClientBody { ex, integrity, chunked, checked: false }
+        ClientBody { ex, integrity, chunked, checked: false, pulled: false }
+    }
+
+    /// Whether no byte of the body was consumed yet.
+    pub fn untouched(&self) -> bool {
+        !self.pulled
     }
 
     /// Runs the end-of-body checks once.
@@ -106,6 +114,7 @@ impl<'e, 'c> ClientBody<'e, 'c> {
 
 impl BodySource for ClientBody<'_, '_> {
     async fn next(&mut self, mut buf: Vec<u8>) -> (Result<usize, S3Error>, Vec<u8>) {
+        self.pulled = true;
         if self.chunked.is_some() {
             buf.clear();
             if buf.capacity() == 0 {

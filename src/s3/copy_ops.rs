@@ -13,7 +13,6 @@
 
 use std::borrow::Cow;
 
-use crate::backend::object::is_stored_header;
 use crate::backend::{
     AnyBackend, Backend, BackendError, BodySource, CopyOutcome, CopyRequest, GetRequest, ObjectBody,
     PartTarget, PutRequest,
@@ -22,14 +21,16 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::http::Exchange;
 use crate::http::limits::MAX_OBJECT_SIZE;
 use crate::meta::{BucketInfo, PartRecord};
+use crate::replication::ObjectVersion;
 use crate::s3::conditional::check_copy_source;
 use crate::s3::multipart::normalize_etag;
 use crate::s3::multipart::render::{CopyObjectResult, CopyPartResult};
 use crate::s3::multipart_ops::{open_upload, part_number, record_part};
 use crate::s3::object_ops::{
     WriteGuard, check_key, note_backend_error, read_with_failover, refuse_unsupported_write_headers,
-    replicas, stored_headers, write_condition,
+    stored_headers, write_condition,
 };
+use crate::s3::replicate::{after_write, plan_write};
 use crate::s3::respond::{self, XML};
 use crate::s3::service::Ctx;
 
@@ -79,20 +80,6 @@ impl BodySource for SourceBody {
             Err(e) => (Err(S3Error::from(e)), buf),
         }
     }
-}
-
-/// The stored headers among a backend answer's header lines (COPY directive).
-fn stored_from_lines(lines: &[u8]) -> Vec<(String, Vec<u8>)> {
-    lines
-        .split(|&c| c == b'\n')
-        .filter_map(|line| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let colon = line.iter().position(|&c| c == b':')?;
-            let name = std::str::from_utf8(&line[..colon]).ok()?.trim();
-            is_stored_header(name)
-                .then(|| (name.to_ascii_lowercase(), line[colon + 1..].trim_ascii().to_vec()))
-        })
-        .collect()
 }
 
 /// Reads the source at `index` (with `range`) and streams it into `put` on `dst`.
@@ -172,7 +159,8 @@ pub async fn copy_object(
         ));
     }
     let _cond_lock = write_condition(ctx, b, key).await?;
-    let primary = replicas(b, key)?[0];
+    let plan = plan_write(ctx, b, key)?;
+    let primary = plan.target;
     let _guard = WriteGuard::enter(&b.state)?;
     let dst = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
     let outcome = if src_index == primary {
@@ -190,7 +178,7 @@ pub async fn copy_object(
             S3Error::from(e)
         })?
     } else {
-        let copied = stored_from_lines(&source.head.header_lines);
+        let copied = crate::backend::object::stored_headers_from_lines(&source.head.header_lines);
         let copied_refs: Vec<(&str, &[u8])> =
             copied.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
         let headers: &[(&str, &[u8])] = if replace { &request_headers } else { &copied_refs };
@@ -206,6 +194,9 @@ pub async fn copy_object(
         let etag = stream_copy(ctx, src_b, &src.key, src_index, None, &dst, &put).await?;
         CopyOutcome { etag, last_modified: None }
     };
+    let version =
+        ObjectVersion { etag: outcome.etag.clone(), size: source.head.content_length, checksum: None };
+    after_write(ctx, b, key, &plan, version, Vec::new()).await?;
     let mut body = Vec::with_capacity(256);
     CopyObjectResult {
         etag: normalize_etag(&outcome.etag),
@@ -306,22 +297,4 @@ pub async fn upload_part_copy(
     }
     .write_xml(&mut body);
     respond::send(ex, 200, ctx.request_id, &[], Some(XML), &body).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_headers_from_backend_lines() {
-        let lines = b"Content-Type: text/plain\r\nETag: \"x\"\r\nx-amz-meta-a: 1\r\nLast-Modified: now\r\n";
-        let got = stored_from_lines(lines);
-        assert_eq!(
-            got,
-            vec![
-                ("content-type".to_string(), b"text/plain".to_vec()),
-                ("x-amz-meta-a".to_string(), b"1".to_vec())
-            ]
-        );
-    }
 }

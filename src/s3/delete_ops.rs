@@ -3,12 +3,11 @@
 //! errors. Each key is deleted on its primary. Spec:
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>.
 
-use crate::backend::Backend;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::Exchange;
 use crate::s3::integrity::Integrity;
 use crate::s3::multipart::{DeleteOutcome, parse_delete_objects, write_delete_result};
-use crate::s3::object_ops::{WriteGuard, check_key, note_backend_error, replicas};
+use crate::s3::object_ops::{WriteGuard, check_key, delete_key};
 use crate::s3::respond::{self, XML};
 use crate::s3::service::Ctx;
 use crate::sigv4::PayloadHash;
@@ -52,12 +51,7 @@ pub async fn delete_objects(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &s
                 ));
             }
             check_key(&obj.key)?;
-            let primary = replicas(b, &obj.key)?[0];
-            let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-            backend.delete_object(&b.physical, &obj.key).await.map_err(|e| {
-                note_backend_error(ctx, primary, &e);
-                S3Error::from(e)
-            })
+            delete_key(ctx, b, &obj.key).await
         }
         .await;
         results.push(result);

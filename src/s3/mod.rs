@@ -22,6 +22,7 @@ pub mod multipart;
 pub mod multipart_ops;
 pub mod names;
 pub mod object_ops;
+pub mod replicate;
 pub mod respond;
 pub mod route;
 pub mod service;

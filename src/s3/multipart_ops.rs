@@ -21,6 +21,7 @@ use crate::backend::{AnyBackend, Backend, BodySource, PartTarget, PutRequest};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::Exchange;
 use crate::meta::{BucketInfo, PartRecord, UploadRecord};
+use crate::replication::ObjectVersion;
 use crate::s3::client_body::ClientBody;
 use crate::s3::integrity::{ChecksumAlgorithm, Integrity};
 use crate::s3::multipart::render::{
@@ -32,6 +33,7 @@ use crate::s3::object_ops::{
     Upload, WriteGuard, check_key, note_backend_error, push_line, refuse_unsupported_put_headers, replicas,
     stored_headers, write_condition,
 };
+use crate::s3::replicate::{WritePlan, after_write, plan_write};
 use crate::s3::respond::{self, XML};
 use crate::s3::route::query_value;
 use crate::s3::service::Ctx;
@@ -147,11 +149,13 @@ pub async fn create_multipart_upload(
         (Some(_), None) => Some("COMPOSITE".to_string()),
         (_, t) => t,
     };
-    let primary = replicas(b, key)?[0];
-    let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-    let backend_id = ctx.snap.backends[usize::from(primary)].id.clone();
+    // The upload lives where the object would be written now (the primary,
+    // or a handoff backend while the primary is down).
+    let target = plan_write(ctx, b, key)?.target;
+    let backend = ctx.core.backend(ctx.snap, target).ok_or(S3ErrorCode::InternalError)?;
+    let backend_id = ctx.snap.backends[usize::from(target)].id.clone();
     let backend_upload_id = backend.create_multipart(&b.physical, key, &stored).await.map_err(|e| {
-        note_backend_error(ctx, primary, &e);
+        note_backend_error(ctx, target, &e);
         S3Error::from(e)
     })?;
     let server_key = ctx.core.shared.store.server_key();
@@ -366,6 +370,14 @@ pub async fn complete_multipart_upload(
         })?;
     let id = open.record.upload_id.clone();
     ctx.core.meta(move |s| s.store.remove_upload(&id)).await?;
+    let plan =
+        WritePlan { target: open.backend_index, replicas: replicas(b, key)?.iter().copied().collect() };
+    let version = ObjectVersion {
+        etag: etag.clone(),
+        size: chosen.iter().map(|r| r.size).sum(),
+        checksum: checksum.as_ref().map(|(a, v)| (a.header().to_string(), v.clone())),
+    };
+    after_write(ctx, b, key, &plan, version, chosen.iter().map(|r| r.size).collect()).await?;
     let location = format!("/{}/{}", b.name, key);
     let mut out = Vec::with_capacity(512);
     CompleteMultipartUploadResult {

@@ -21,11 +21,16 @@ use crate::http::{AwsChunkedDecoder, AwsChunkedMode};
 use crate::http::{BodyFraming, Exchange, Method, ResponseHead};
 use crate::meta::{BucketInfo, BucketState};
 use crate::placement;
+use crate::replication::ObjectVersion;
+use crate::replication::copy::{RESERVED_META_PREFIX, logical_etag};
 use crate::s3::client_body::{ChunkedBody, ClientBody};
 use crate::s3::conditional::{ConditionalLock, WriteCondition, check_read};
 use crate::s3::integrity::ChecksumAlgorithm;
 use crate::s3::integrity::Integrity;
 use crate::s3::names::key_too_long;
+use crate::s3::replicate::{
+    ReadPlan, after_delete, after_write, plan_read, plan_write, plan_write_excluding,
+};
 use crate::s3::respond::{self, client_write};
 use crate::s3::route::query_value;
 use crate::s3::service::Ctx;
@@ -42,6 +47,8 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
     ("response-content-type", "Content-Type"),
     ("response-expires", "Expires"),
 ];
+/// Backends a PutObject tries when they fail before taking any of the body.
+const MAX_WRITE_ATTEMPTS: usize = 3;
 /// Content-Type of objects stored without one, as in AWS.
 const DEFAULT_CONTENT_TYPE: &[u8] = b"binary/octet-stream";
 
@@ -87,6 +94,13 @@ pub fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S
 
 /// Logs and counts a backend failure that is a fault (not a normal answer).
 pub fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
+    if err.is_failover()
+        && let Some(h) = ctx.core.health(ctx.snap, index)
+        && h.record_failure()
+    {
+        let id = ctx.snap.backends.get(usize::from(index)).map_or("?", |b| b.id.as_str());
+        tracing::warn!(backend = id, "backend marked down after repeated failures");
+    }
     if err.is_fault() {
         let id = ctx.snap.backends.get(usize::from(index)).map_or("?", |b| b.id.as_str());
         tracing::warn!(backend = id, error = ?err, request_id = ctx.request_id, "backend request failed");
@@ -226,13 +240,19 @@ pub fn stored_headers<'h>(ctx: &Ctx<'_, 'h>) -> Result<StoredHeaders<'h>, S3Erro
     let mut stored = SmallVec::new();
     let mut meta_bytes = 0;
     for h in ctx.head.headers {
+        if is_reserved_meta(h.name.as_bytes()) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "User metadata starting with x-amz-meta-sluice- is reserved.",
+            ));
+        }
         if crate::backend::object::is_stored_header(h.name) {
             if crate::backend::object::is_user_metadata(h.name) {
                 meta_bytes += h.name.len() - "x-amz-meta-".len() + h.value.len();
             }
             let value = if h.name.eq_ignore_ascii_case("content-encoding") {
                 // aws-chunked is how the request was sent, not how the object is.
-                match without_aws_chunked(h.value) {
+                match crate::backend::object::without_aws_chunked(h.value) {
                     Some(v) => v,
                     None => continue,
                 }
@@ -248,21 +268,10 @@ pub fn stored_headers<'h>(ctx: &Ctx<'_, 'h>) -> Result<StoredHeaders<'h>, S3Erro
     Ok(stored)
 }
 
-/// A Content-Encoding value without its `aws-chunked` coding (first or last
-/// in the list); `None` when nothing is left.
-fn without_aws_chunked(value: &[u8]) -> Option<&[u8]> {
-    let v = value.trim_ascii();
-    let is_chunked = |c: &[u8]| c.trim_ascii().eq_ignore_ascii_case(b"aws-chunked");
-    let rest = match v.iter().position(|&b| b == b',') {
-        _ if is_chunked(v) => return None,
-        Some(i) if is_chunked(&v[..i]) => &v[i + 1..],
-        _ => match v.iter().rposition(|&b| b == b',') {
-            Some(i) if is_chunked(&v[i + 1..]) => &v[..i],
-            _ => v,
-        },
-    };
-    let rest = rest.trim_ascii();
-    (!rest.is_empty()).then_some(rest)
+/// Whether a header name is sluice's reserved user metadata.
+pub fn is_reserved_meta(name: &[u8]) -> bool {
+    let prefix = RESERVED_META_PREFIX.as_bytes();
+    name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
 /// Takes the conditional-write lock and checks `If-None-Match`/`If-Match`
@@ -290,9 +299,8 @@ pub async fn put_object(
     let Upload { len, sha256_hex, integrity, chunked, forwarded } = Upload::from_request(ctx)?;
     let stored = stored_headers(ctx)?;
     let _cond_lock = write_condition(ctx, b, key).await?;
-    let primary = replicas(b, key)?[0];
+    let mut plan = plan_write(ctx, b, key)?;
     let _guard = WriteGuard::enter(&b.state)?;
-    let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
     let put = PutRequest {
         bucket: &b.physical,
         key,
@@ -303,13 +311,35 @@ pub async fn put_object(
         part: None,
     };
     let mut body = ClientBody::new(ex, integrity, chunked);
-    let outcome = backend.put_object(&put, &mut body).await.map_err(|e| {
-        note_backend_error(ctx, primary, &e);
-        S3Error::from(e)
-    })?;
+    let mut failed: SmallVec<[u16; 4]> = SmallVec::new();
+    let outcome = loop {
+        let backend = ctx.core.backend(ctx.snap, plan.target).ok_or(S3ErrorCode::InternalError)?;
+        match backend.put_object(&put, &mut body).await {
+            Ok(outcome) => break outcome,
+            Err(e) => {
+                note_backend_error(ctx, plan.target, &e);
+                // A backend that failed before taking any of the body (it
+                // died and the health check has not noticed yet): the write
+                // goes to the next healthy backend, as a handoff would.
+                if e.is_failover() && body.untouched() && failed.len() < MAX_WRITE_ATTEMPTS {
+                    failed.push(plan.target);
+                    plan = plan_write_excluding(ctx, b, key, &failed)?;
+                    continue;
+                }
+                return Err(e.into());
+            }
+        }
+    };
+    let checksum = body.checksum();
+    let version = ObjectVersion {
+        etag: outcome.etag.clone(),
+        size: len,
+        checksum: checksum.as_ref().map(|(n, v)| (n.to_string(), v.clone())),
+    };
+    after_write(ctx, b, key, &plan, version, Vec::new()).await?;
     let mut lines = Vec::with_capacity(128);
     push_line(&mut lines, "ETag", outcome.etag.as_bytes());
-    if let Some((name, value)) = body.checksum() {
+    if let Some((name, value)) = checksum {
         push_line(&mut lines, name, value.as_bytes());
     }
     respond::send(ex, 200, ctx.request_id, &lines, None, &[]).await
@@ -330,11 +360,15 @@ pub async fn get_object(
         ctx.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
     let req = GetRequest { bucket: &b.physical, key, range, head_only, checksum_mode };
     let (_, ObjectResponse { head, mut body }) = read_with_failover(ctx, b, key, &req).await?;
-    check_read(ctx.head, head.etag.as_deref(), head.last_modified)?;
+    let etag = logical_etag(&head);
+    check_read(ctx.head, etag.as_deref(), head.last_modified)?;
 
     let mut out = Vec::with_capacity(512 + head.header_lines.len());
     let mut h = ResponseHead::start(&mut out, head.status, ctx.request_id);
     h.header_u64("Content-Length", head.content_length);
+    if let Some(e) = &etag {
+        h.header("ETag", e.as_bytes());
+    }
     let mut has_type = false;
     // Checksums describe the whole object: only on request, never for a range.
     let show_checksums = checksum_mode && head.status == 200;
@@ -345,6 +379,10 @@ pub async fn get_object(
         }
         let is_checksum = std::str::from_utf8(name).is_ok_and(crate::backend::object::is_checksum_header);
         if is_checksum && !show_checksums {
+            continue;
+        }
+        // The ETag is written above (the logical one); sluice's own metadata never leaves.
+        if name.eq_ignore_ascii_case(b"etag") || is_reserved_meta(name) {
             continue;
         }
         has_type |= name.eq_ignore_ascii_case(b"content-type");
@@ -385,37 +423,98 @@ pub async fn get_object(
 pub async fn current_etag(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<Option<String>, S3Error> {
     let req = GetRequest { bucket: &b.physical, key, range: None, head_only: true, checksum_mode: false };
     match read_with_failover(ctx, b, key, &req).await {
-        Ok((_, resp)) => Ok(Some(resp.head.etag.unwrap_or_default())),
+        Ok((_, resp)) => Ok(Some(logical_etag(&resp.head).unwrap_or_default())),
         Err(e) if e.code == S3ErrorCode::NoSuchKey => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Reads from the primary, then the next replicas in order (returning the
-/// index of the backend that answered), while backends are
-/// unreachable or answer 5xx.
+/// Reads `key`: from the primary, or, while pending tasks say the primary is
+/// stale or when it fails, from the newest copy and then the replicas that
+/// completed, in placement order (see `s3::replicate`). Returns the index of
+/// the backend that answered.
 pub async fn read_with_failover(
     ctx: &Ctx<'_, '_>,
     b: &BucketInfo,
     key: &str,
     req: &GetRequest<'_>,
 ) -> Result<(u16, ObjectResponse), S3Error> {
+    let mut plan = plan_read(ctx, b, key, false);
+    let mut consulted = false;
+    let mut widened = false;
+    let mut not_found: Option<BackendError> = None;
+    let mut tried: SmallVec<[u16; 8]> = SmallVec::new();
     let mut last = BackendError::Unreachable;
-    for index in replicas(b, key)? {
-        let Some(backend) = ctx.core.backend(ctx.snap, index) else { continue };
-        match backend.get_object(req).await {
-            Ok(resp) => return Ok((index, resp)),
-            Err(e) if e.is_failover() => {
-                note_backend_error(ctx, index, &e);
-                last = e;
+    let mut i = 0;
+    loop {
+        if plan.deleted {
+            return Err(S3Error::new(S3ErrorCode::NoSuchKey));
+        }
+        let Some(&index) = plan.order.get(i) else { break };
+        i += 1;
+        if tried.contains(&index) {
+            continue;
+        }
+        tried.push(index);
+        let failed = if !ctx.core.is_up(ctx.snap, index) {
+            last = BackendError::Unreachable;
+            true
+        } else {
+            let Some(backend) = ctx.core.backend(ctx.snap, index) else { continue };
+            match backend.get_object(req).await {
+                Ok(resp) => {
+                    if let Some(h) = ctx.core.health(ctx.snap, index) {
+                        h.record_success();
+                    }
+                    return Ok((index, resp));
+                }
+                Err(e) if e.is_failover() => {
+                    note_backend_error(ctx, index, &e);
+                    last = e;
+                    true
+                }
+                Err(e) if e.is_not_found() && !widened => {
+                    // A copy may sit outside its replica set (the placement
+                    // changed and repair has not moved it yet): look at every
+                    // eligible backend before answering NoSuchKey, unless a
+                    // pending delete says the key is gone.
+                    widened = true;
+                    consulted = true;
+                    not_found = Some(e);
+                    let wide = plan_read(ctx, b, key, true);
+                    if wide.deleted {
+                        return Err(S3Error::new(S3ErrorCode::NoSuchKey));
+                    }
+                    let mut order = wide.order;
+                    for c in placement::placement_order(b.id, key.as_bytes(), &b.candidates).iter() {
+                        if !order.contains(c) {
+                            order.push(*c);
+                        }
+                    }
+                    plan = ReadPlan { order, deleted: false };
+                    i = 0;
+                    false
+                }
+                Err(e) if e.is_not_found() => {
+                    not_found = Some(e);
+                    false
+                }
+                Err(e) => {
+                    note_backend_error(ctx, index, &e);
+                    return Err(e.into());
+                }
             }
-            Err(e) => {
-                note_backend_error(ctx, index, &e);
-                return Err(e.into());
-            }
+        };
+        if failed && !consulted {
+            // The first choice failed: only copies known to be complete count now.
+            consulted = true;
+            plan = plan_read(ctx, b, key, true);
+            i = 0;
         }
     }
-    Err(last.into())
+    // A backend that answered says the key does not exist; the ones that
+    // could not answer do not outweigh it.
+    Err(not_found.unwrap_or(last).into())
 }
 
 pub async fn delete_object(
@@ -426,14 +525,31 @@ pub async fn delete_object(
 ) -> Result<u16, S3Error> {
     let b = ctx.owned_bucket(bucket)?;
     check_key(key)?;
-    let primary = replicas(b, key)?[0];
     let _guard = WriteGuard::enter(&b.state)?;
-    let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-    backend.delete_object(&b.physical, key).await.map_err(|e| {
-        note_backend_error(ctx, primary, &e);
-        S3Error::from(e)
-    })?;
+    delete_key(ctx, b, key).await?;
     respond::send(ex, 204, ctx.request_id, &[], None, &[]).await
+}
+
+/// Deletes `key` on its primary when that is up, and leaves the task that
+/// removes it everywhere else (replicas, handoff copies).
+pub async fn delete_key(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<(), S3Error> {
+    let primary = replicas(b, key)?[0];
+    let mut deleted_on = None;
+    if ctx.core.is_up(ctx.snap, primary) {
+        let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
+        match backend.delete_object(&b.physical, key).await {
+            Ok(()) => deleted_on = Some(primary),
+            Err(e) if e.is_failover() => note_backend_error(ctx, primary, &e),
+            Err(e) => {
+                note_backend_error(ctx, primary, &e);
+                return Err(e.into());
+            }
+        }
+    }
+    if deleted_on.is_none() && plan_write(ctx, b, key).is_err() {
+        return Err(S3Error::with_message(S3ErrorCode::SlowDown, "Too few storage backends are available."));
+    }
+    after_delete(ctx, b, key, deleted_on).await
 }
 
 /// The `response-*` overrides of a GetObject query, decoded.

@@ -15,6 +15,7 @@ use std::time::Instant;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::{Exchange, Handler, Method, RequestHead};
 use crate::meta::{BucketInfo, Snapshot};
+use crate::replication::metrics::QueueGauges;
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::{Operation, Route, route};
 use crate::s3::{bucket_ops, copy_ops, delete_ops, list_ops, multipart_ops, object_ops, respond};
@@ -155,7 +156,10 @@ impl S3Service {
         let shared = &self.core.shared;
         let (status, ctype, body): (u16, &[u8], Vec<u8>) = match (op, head.path) {
             (Operation::Metrics, _) => {
-                (200, b"text/plain; version=0.0.4", shared.metrics.render(shared.workers).into_bytes())
+                let mut text = shared.metrics.render(shared.workers);
+                let gauges = self.replication_gauges().await?;
+                shared.replication_metrics.render(&gauges, &shared.health.states(), &mut text);
+                (200, b"text/plain; version=0.0.4", text.into_bytes())
             }
             (_, "/ready") => {
                 let ready = !shared.is_stopping()
@@ -170,6 +174,26 @@ impl S3Service {
         };
         let body = if head.method == Method::Head { &[][..] } else { &body[..] };
         respond::send(ex, status, request_id, &[], Some(ctype), body).await
+    }
+}
+
+impl S3Service {
+    /// Queue gauges for `/metrics`: the LMDB backlog (read on the blocking
+    /// pool) and the per-core queue counters.
+    async fn replication_gauges(&self) -> Result<QueueGauges, S3Error> {
+        let (backlog, dead) =
+            self.core.meta(|s| Ok((s.store.tasks().pending()?, s.store.tasks().dead_count()?))).await?;
+        let now = crate::replication::now_ms();
+        let lag_secs = backlog.oldest_created_ms.map_or(0.0, |t| now.saturating_sub(t) as f64 / 1000.0);
+        let mut stats = self.core.shared.queue_stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        stats.sort_by_key(|q| q.core);
+        Ok(QueueGauges {
+            queued_per_core: stats.iter().map(|q| q.depth.get() as u64).collect(),
+            enqueued_per_core: stats.iter().map(|q| q.stats.enqueued()).collect(),
+            pending: backlog.pending,
+            lag_secs,
+            dead,
+        })
     }
 }
 

@@ -65,8 +65,13 @@ def backend_keys(b, bucket):
     c = backend_client(b)
     keys = []
     try:
-        for page in c.get_paginator("list_objects_v2").paginate(Bucket=physical(bucket)):
+        # Paged with StartAfter: s3s-fs's continuation tokens lose keys with
+        # some characters.
+        while True:
+            page = c.list_objects_v2(Bucket=physical(bucket), StartAfter=keys[-1] if keys else "")
             keys.extend(o["Key"] for o in page.get("Contents", []))
+            if not page.get("IsTruncated") or not page.get("Contents"):
+                break
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") != "NoSuchBucket":
             raise
@@ -101,3 +106,29 @@ def expect_error(fn, code, status):
 def ok(msg):
     print("ok:", msg)
     sys.stdout.flush()
+
+
+def metric(name):
+    """The value of an unlabelled metric on sluice's /metrics."""
+    import urllib.request
+
+    with urllib.request.urlopen(ENDPOINT + "/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"metric {name} not exported")
+
+
+def wait_replicated(timeout=60):
+    """Waits until sluice has no pending replication task (the replicas hold
+    every acknowledged write); fails after `timeout` seconds."""
+    import time
+
+    deadline = time.time() + timeout
+    while True:
+        pending = metric("sluice_replication_pending_tasks")
+        if pending == 0:
+            return
+        if time.time() > deadline:
+            raise AssertionError(f"replication did not drain: {pending} tasks pending after {timeout}s")
+        time.sleep(0.05)

@@ -4,7 +4,7 @@ import hashlib
 import os
 import sys
 
-from common import client, ok, where
+from common import client, ok, wait_replicated, where
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 200 * 1024 * 1024
 path = sys.argv[2]
@@ -35,8 +35,10 @@ for part in iter(lambda: body.read(chunk), b""):
     got.update(part)
     n += len(part)
 assert n == size and got.hexdigest() == want, (n, size)
-assert len(where("logs", "large")) == 1
+wait_replicated(timeout=300)
+assert len(where("logs", "large")) == 2, "both replicas hold the object"
 s3.delete_object(Bucket="logs", Key="large")
+wait_replicated()
 assert where("logs", "large") == []
 os.remove(path)
 ok(f"{size} bytes round trip")

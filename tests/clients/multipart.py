@@ -10,7 +10,7 @@ import sys
 import boto3
 from boto3.s3.transfer import TransferConfig
 
-from common import backend_client, backends, client, expect_error, ok, other_client, physical, where
+from common import backend_client, backends, client, expect_error, ok, other_client, physical, wait_replicated, where
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "when_supported"
 tmp = sys.argv[2] if len(sys.argv) > 2 else "/tmp"
@@ -34,7 +34,8 @@ assert head["ContentType"] == "application/x-test" and head["Metadata"] == {"k":
 back = path + ".back"
 s3.download_file("logs", f"transfer/{mode}", back, Config=cfg)
 assert hashlib.sha256(open(back, "rb").read()).hexdigest() == want
-assert len(where("logs", f"transfer/{mode}")) == 1
+wait_replicated(timeout=120)
+assert len(where("logs", f"transfer/{mode}")) == 2, "both replicas hold the object"
 os.remove(back)
 ok("upload_file / download_file")
 

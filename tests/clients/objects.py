@@ -9,7 +9,9 @@ import time
 
 from botocore.exceptions import ClientError
 
-from common import client, expect_error, ok, other_client, where
+from common import client, expect_error, ok, other_client, wait_replicated, where
+
+REPLICAS = {"logs": 2, "any": 1}
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "when_supported"
 s3 = client(checksum=mode)
@@ -34,11 +36,13 @@ for bucket in ["logs", "any"]:
         assert got["ETag"] == put["ETag"]
         head = s3.head_object(Bucket=bucket, Key=key)
         assert head["ContentLength"] == size and head["ETag"] == put["ETag"]
-        assert len(where(bucket, key)) == 1, "replication comes later: exactly one copy"
+        wait_replicated()
+        assert len(where(bucket, key)) == REPLICAS[bucket], "the replica count holds"
         s3.delete_object(Bucket=bucket, Key=key)
         expect_error(lambda: s3.get_object(Bucket=bucket, Key=key), "NoSuchKey", 404)
         expect_error(lambda: s3.head_object(Bucket=bucket, Key=key), "404", 404)
-        assert where(bucket, key) == []
+        wait_replicated()
+        assert where(bucket, key) == [], "the delete reached every replica"
         ok(f"{bucket} {size} B")
 
 # overwrite keeps the newest bytes; deleting a missing key is a 204

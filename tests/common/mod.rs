@@ -270,6 +270,14 @@ impl Sluice {
         }
     }
 
+    /// Kills the process with SIGKILL and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// Whether the process has exited.
     pub fn exited(&mut self) -> bool {
         self.child.as_mut().is_none_or(|c| c.try_wait().unwrap().is_some())
@@ -320,22 +328,7 @@ impl Cluster {
             .iter()
             .map(|(id, region)| S3sFs::start(id, region, &dir.path().join(id)))
             .collect();
-        let mut config = String::from(
-            "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\nregion = \"us-east-1\"\ndata_dir = \"data\"\n\
-             io_timeout_secs = 10\n",
-        );
-        config.push_str(server_extra);
-        config.push_str("\n[log]\nformat = \"text\"\nlevel = \"warn\"\n\n");
-        for b in &backends {
-            config.push_str(&b.toml());
-        }
-        config.push_str(
-            "[[tenant]]\nname = \"acme\"\nkeys = [{ access_key = \"AKACME\", secret_key = \"acme-secret\" }]\n\n\
-             [[tenant]]\nname = \"umbrella\"\nkeys = [{ access_key = \"AKUMBRELLA\", secret_key = \"umbrella-secret\" }]\n\n\
-             [[bucket]]\ntenant = \"acme\"\nname = \"logs\"\nresidency = [\"eu-west\", \"eu-central\"]\nreplicas = 2\n\n\
-             [[bucket]]\ntenant = \"acme\"\nname = \"any\"\nreplicas = 1\n\n",
-        );
-        config.push_str(extra);
+        let config = cluster_config(&backends, server_extra, extra);
         let sluice = Sluice::start(&config, dir.path(), driver);
         wait_for_physical_buckets(&backends);
         Cluster {
@@ -345,6 +338,40 @@ impl Cluster {
             umbrella: Creds { access_key: "AKUMBRELLA".into(), secret_key: "umbrella-secret".into() },
             dir,
         }
+    }
+
+    /// Starts one more s3s-fs backend (not yet in sluice's config).
+    pub fn add_backend(&mut self, id: &str, region: &str) {
+        let b = S3sFs::start(id, region, &self.dir.path().join(id));
+        self.backends.push(b);
+    }
+
+    /// Kills sluice with SIGKILL (no shutdown of any kind).
+    pub fn kill_sluice(&mut self) {
+        self.sluice.kill9();
+    }
+
+    /// Starts sluice again on the same data directory, with the config of the
+    /// current backends plus `server_extra` and `extra`.
+    pub fn restart_sluice(&mut self, driver: &str, server_extra: &str, extra: &str) {
+        if !self.sluice.exited() {
+            self.sluice.terminate();
+        }
+        let config = cluster_config(&self.backends, server_extra, extra);
+        self.sluice = Sluice::start(&config, self.dir.path(), driver);
+    }
+
+    /// Path of sluice's config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("sluice.toml")
+    }
+
+    /// Runs a `sluice` operator command against this cluster's config and
+    /// returns its stdout (panics on a non-zero exit).
+    pub fn sluice_cmd(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.args(args).arg("--config").arg(self.config_path()).current_dir(self.dir.path());
+        check_output(&format!("sluice {}", args.join(" ")), cmd.output().expect("run sluice"))
     }
 
     /// Environment for client scripts: endpoint and acme's credentials.
@@ -383,6 +410,87 @@ impl Cluster {
     pub fn run_python(&self, script: &str, args: &[&str]) -> String {
         run_python(script, args, &self.env())
     }
+
+    /// Index in `backends` of the backends of `key` of `bucket` in placement
+    /// order (rendezvous hashing over the bucket's eligible backends), read
+    /// from sluice's metadata store.
+    pub fn placement_order(&self, bucket: &str, key: &str) -> Vec<usize> {
+        placement_order(&self.sluice.data_dir, bucket, key)
+            .iter()
+            .map(|id| self.backends.iter().position(|b| &b.id == id).expect("known backend"))
+            .collect()
+    }
+
+    /// Index in `backends` of the primary of `key` of `bucket`.
+    pub fn primary_of(&self, bucket: &str, key: &str) -> usize {
+        self.placement_order(bucket, key)[0]
+    }
+
+    /// Waits until sluice reports no pending replication task.
+    pub fn wait_replicated(&self, timeout: Duration) {
+        wait_replicated(self.sluice.addr, timeout)
+    }
+}
+
+/// Backend ids of `key` of `bucket` (owned by acme) in placement order.
+pub fn placement_order(data_dir: &Path, bucket: &str, key: &str) -> Vec<String> {
+    let store = sluice::meta::MetaStore::open(&data_dir.join("meta")).unwrap();
+    let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
+    let b = snap.bucket(bucket).expect("bucket exists");
+    sluice::placement::placement_order(b.id, key.as_bytes(), &b.candidates)
+        .iter()
+        .map(|&i| snap.backends[usize::from(i)].id.clone())
+        .collect()
+}
+
+/// The value of an unlabelled metric from sluice's `/metrics`.
+pub fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    let (resp, _) = raw_exchange(
+        addr,
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    let text = String::from_utf8_lossy(&resp);
+    let prefix = format!("{name} ");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|v| v.trim().parse().ok())
+}
+
+/// Polls `/metrics` until no replication task is pending; panics after `timeout`.
+pub fn wait_replicated(addr: SocketAddr, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let pending = metric(addr, "sluice_replication_pending_tasks");
+        if pending == Some(0.0) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replication did not drain within {timeout:?}: {pending:?} pending"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The config of a test cluster: `backends`, tenants acme and umbrella,
+/// buckets logs and any; `server_extra` goes into `[server]`, `extra` at the end.
+pub fn cluster_config(backends: &[S3sFs], server_extra: &str, extra: &str) -> String {
+    let mut config = String::from(
+        "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\nregion = \"us-east-1\"\ndata_dir = \"data\"\n\
+         io_timeout_secs = 10\n",
+    );
+    config.push_str(server_extra);
+    config.push_str("\n[log]\nformat = \"text\"\nlevel = \"warn\"\n\n");
+    for b in backends {
+        config.push_str(&b.toml());
+    }
+    config.push_str(
+        "[[tenant]]\nname = \"acme\"\nkeys = [{ access_key = \"AKACME\", secret_key = \"acme-secret\" }]\n\n\
+         [[tenant]]\nname = \"umbrella\"\nkeys = [{ access_key = \"AKUMBRELLA\", secret_key = \"umbrella-secret\" }]\n\n\
+         [[bucket]]\ntenant = \"acme\"\nname = \"logs\"\nresidency = [\"eu-west\", \"eu-central\"]\nreplicas = 2\n\n\
+         [[bucket]]\ntenant = \"acme\"\nname = \"any\"\nreplicas = 1\n\n",
+    );
+    config.push_str(extra);
+    config
 }
 
 /// The physical bucket name of (tenant, bucket).
@@ -571,4 +679,100 @@ fn read_response_to(s: &mut TcpStream, head_request: bool) -> (u16, String, Vec<
         body.clear();
     }
     (status, head, body)
+}
+
+/// What [`verify_replicas`] checked.
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// Keys that must exist, found with the right bytes on every replica.
+    pub objects: usize,
+    /// Copies read and compared.
+    pub copies: usize,
+    /// Deleted keys found on no backend.
+    pub deleted: usize,
+}
+
+/// Checks, reading every backend's disk directly, that each expectation line
+/// (`bucket<TAB>key<TAB>sha256`, or `-` for a deleted key) holds: the key is
+/// on exactly its replica set (placement as sluice's metadata store has it)
+/// with those bytes, or nowhere. The last line for a key wins.
+pub fn verify_replicas(c: &Cluster, expected: &str) -> Verified {
+    verify(c, expected, true)
+}
+
+/// [`verify_replicas`] that tolerates keys no line mentions (writes that were
+/// in flight at a crash, never acknowledged).
+pub fn verify_acknowledged(c: &Cluster, expected: &str) -> Verified {
+    verify(c, expected, false)
+}
+
+/// See [`verify_replicas`]; `strict`: also fail on any key of those buckets
+/// that no line mentions.
+fn verify(c: &Cluster, expected: &str, strict: bool) -> Verified {
+    use sha2::Digest;
+    use std::collections::{BTreeMap, BTreeSet};
+    let store = sluice::meta::MetaStore::open(&c.sluice.data_dir.join("meta")).unwrap();
+    let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
+    drop(store);
+    let mut want: BTreeMap<(String, String), String> = BTreeMap::new();
+    for line in expected.lines().filter(|l| !l.is_empty()) {
+        let mut f = line.split('\t');
+        let (b, k, d) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        want.insert((b.to_string(), k.to_string()), d.to_string());
+    }
+    let mut out = Verified::default();
+    let buckets: BTreeSet<&str> = want.keys().map(|(b, _)| b.as_str()).collect();
+    for bucket in buckets.iter().filter(|_| strict) {
+        let info = snap.bucket(bucket).expect("bucket configured");
+        for be in &c.backends {
+            for key in be.keys(&info.physical) {
+                assert!(
+                    want.contains_key(&(bucket.to_string(), key.clone())),
+                    "{}: unexpected key {bucket}/{key}",
+                    be.id
+                );
+            }
+        }
+    }
+    for ((bucket, key), digest) in &want {
+        let info = snap.bucket(bucket).unwrap();
+        let replicas: Vec<&str> =
+            sluice::placement::place(info.id, key.as_bytes(), &info.candidates, usize::from(info.replicas))
+                .unwrap()
+                .iter()
+                .map(|&i| snap.backends[usize::from(i)].id.as_str())
+                .collect();
+        for be in &c.backends {
+            let held = be.read_object(&info.physical, key);
+            if digest == "-" {
+                assert!(held.is_none(), "{bucket}/{key} was deleted but {} still holds it", be.id);
+            } else if replicas.contains(&be.id.as_str()) {
+                let held = held
+                    .unwrap_or_else(|| panic!("{bucket}/{key}: replica {} lacks it ({replicas:?})", be.id));
+                assert_eq!(
+                    &hex(&sha2::Sha256::digest(&held)),
+                    digest,
+                    "{bucket}/{key}: wrong bytes on {}",
+                    be.id
+                );
+                out.copies += 1;
+            } else {
+                assert!(
+                    held.is_none(),
+                    "{bucket}/{key}: misplaced copy on {} (replicas {replicas:?})",
+                    be.id
+                );
+            }
+        }
+        if digest == "-" {
+            out.deleted += 1;
+        } else {
+            out.objects += 1;
+        }
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -17,6 +17,10 @@ use serde::Deserialize;
 
 use crate::secret::Secret;
 
+pub mod replication;
+
+pub use replication::{HealthConfig, RawHealth, RawReplication, ReplicationConfig};
+
 /// Default listen address of `sluice serve`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 /// Default signing region.
@@ -42,6 +46,10 @@ pub struct RawConfig {
     pub server: RawServer,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub replication: RawReplication,
+    #[serde(default)]
+    pub health: RawHealth,
     /// Storage backends objects are placed on.
     #[serde(default, rename = "backend")]
     pub backends: Vec<RawBackend>,
@@ -184,6 +192,8 @@ fn default_replicas() -> u8 {
 pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub replication: ReplicationConfig,
+    pub health: HealthConfig,
     pub backends: Vec<BackendConfig>,
     pub tenants: Vec<TenantConfig>,
     pub buckets: Vec<BucketConfig>,
@@ -461,6 +471,8 @@ impl RawConfig {
                 default_replicas: s.default_replicas,
             },
             log: LogConfig { format: log_format, level: self.log.level },
+            replication: self.replication.validate()?,
+            health: self.health.validate()?,
             backends,
             tenants,
             buckets,

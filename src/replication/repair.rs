@@ -1,0 +1,412 @@
+//! Repair, scrub and discovery: what every backend holds, compared with
+//! placement.
+//!
+//! A scan lists the bucket's physical bucket on every configured backend
+//! (eligible or not: a residency change leaves copies on backends the policy
+//! no longer allows), merges the listings in key order, and for each key
+//! compares the holders with the replica set placement gives today:
+//!
+//! - the **source** is the primary when it holds the key, else the holder
+//!   with the newest `LastModified` (after a placement change the new primary
+//!   may not hold the object yet);
+//! - a replica-set backend without the source's version (absent, or another
+//!   ETag/size) is **under-replicated** there: the task copies it;
+//! - a holder outside the replica set is **misplaced**: the task removes it
+//!   once the replica set holds the version (this is how rebalancing after a
+//!   new backend or a policy change happens).
+//!
+//! `sluice repair` and the periodic scrub queue one `Put` task per key that
+//! needs work; `sluice discover` only counts. Keys with a pending task are
+//! left to it. A repair task is queued only if the key still has no pending
+//! task in the transaction that stores it, so it can never supersede a
+//! client's write; a repair task whose source changed before it ran is
+//! dropped (the write that changed it has its own task).
+//!
+//! Memory is bounded: one page per backend and one batch of tasks.
+
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::backend::{AnyBackend, Backend, BackendError, GetRequest};
+use crate::error::S3ErrorCode;
+use crate::meta::{BucketInfo, MetaError, MetaStore, Snapshot};
+use crate::placement;
+use crate::s3::listing::page::{Entry, ObjectEntry};
+
+use super::copy::logical_etag;
+use super::task::{ObjectVersion, Task, TaskKind, now_ms};
+
+/// Keys asked of a backend per listing request.
+pub const LIST_PAGE: usize = 1000;
+/// Tasks stored per LMDB transaction.
+pub const TASK_BATCH: usize = 256;
+
+/// Why a scan stopped.
+#[derive(Debug)]
+pub enum RepairError {
+    /// A backend could not be listed or asked (the bucket's scan stopped there;
+    /// tasks already queued stay valid).
+    Backend { backend: String, error: BackendError },
+    /// The metadata store failed.
+    Store(MetaError),
+    /// The blocking pool is gone (shutting down).
+    Interrupted,
+}
+
+impl std::fmt::Display for RepairError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RepairError::Backend { backend, error } => write!(f, "backend {backend}: {error:?}"),
+            RepairError::Store(e) => write!(f, "metadata store: {e}"),
+            RepairError::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+impl std::error::Error for RepairError {}
+
+impl From<MetaError> for RepairError {
+    fn from(e: MetaError) -> Self {
+        RepairError::Store(e)
+    }
+}
+
+/// What one backend holds of one bucket.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct BackendCounts {
+    pub backend: String,
+    /// Objects (keys) it holds.
+    pub objects: u64,
+    pub bytes: u64,
+    /// Keys whose replica set includes this backend but which it lacks (or
+    /// holds in another version).
+    pub under_replicated: u64,
+    /// Keys it holds outside their replica set.
+    pub misplaced: u64,
+}
+
+/// One bucket's scan.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct BucketReport {
+    pub bucket: String,
+    pub tenant: String,
+    /// The bucket's name on every backend.
+    pub physical: String,
+    pub replicas: u8,
+    /// Distinct keys found.
+    pub objects: u64,
+    /// Keys with fewer correct copies in their replica set than `replicas`.
+    pub under_replicated: u64,
+    /// Keys with a copy outside their replica set.
+    pub misplaced: u64,
+    /// Keys left alone because a replication task is pending for them.
+    pub pending: u64,
+    /// Repair tasks queued (0 for discovery).
+    pub queued: u64,
+    pub backends: Vec<BackendCounts>,
+    /// Why the scan stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a scan does with what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Count only (`sluice discover`).
+    Discover,
+    /// Count and queue tasks (`sluice repair`, the scrub).
+    Repair,
+}
+
+/// One backend's copy of a key.
+#[derive(Debug, Clone)]
+struct Holding {
+    backend: u16,
+    etag: String,
+    size: u64,
+    last_modified: String,
+}
+
+/// A backend's listing, one page at a time.
+struct Cursor {
+    index: u16,
+    backend: Rc<AnyBackend>,
+    page: VecDeque<ObjectEntry>,
+    after: String,
+    exhausted: bool,
+}
+
+impl Cursor {
+    /// The next key of this backend, fetching a page when needed.
+    async fn head(&mut self, physical: &str) -> Result<Option<&ObjectEntry>, BackendError> {
+        while self.page.is_empty() && !self.exhausted {
+            match self.backend.list_objects(physical, "", None, &self.after, LIST_PAGE).await {
+                Ok(page) => {
+                    self.page.extend(page.entries.into_iter().filter_map(|e| match e {
+                        Entry::Object(o) => Some(o),
+                        Entry::Prefix(_) => None,
+                    }));
+                    match self.page.back() {
+                        Some(last) if page.is_truncated => self.after = last.key.clone(),
+                        _ => self.exhausted = true,
+                    }
+                }
+                Err(BackendError::Status { status: 404, code: Some(S3ErrorCode::NoSuchBucket) }) => {
+                    self.exhausted = true
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.page.front())
+    }
+}
+
+/// A scan of buckets over one snapshot.
+pub struct Scanner<'a, F: Fn(u16) -> Option<Rc<AnyBackend>>> {
+    pub snap: &'a Snapshot,
+    /// The backend at a snapshot index.
+    pub backends: F,
+    pub store: Arc<MetaStore>,
+    pub mode: Mode,
+    /// Keys examined per second at most (`None`: as fast as backends answer).
+    pub rate: Option<u64>,
+}
+
+async fn blocking<R: Send + 'static>(
+    store: &Arc<MetaStore>,
+    f: impl FnOnce(&MetaStore) -> Result<R, MetaError> + Send + 'static,
+) -> Result<R, RepairError> {
+    let store = store.clone();
+    match monoio::spawn_blocking(move || f(&store)).await {
+        Ok(r) => r.map_err(RepairError::Store),
+        Err(_) => Err(RepairError::Interrupted),
+    }
+}
+
+impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
+    fn id(&self, index: u16) -> &str {
+        self.snap.backends.get(usize::from(index)).map_or("?", |b| b.id.as_str())
+    }
+
+    /// Scans one bucket. Errors stop the scan; what was found so far is in
+    /// the report, with the error.
+    pub async fn scan_bucket(&self, b: &BucketInfo) -> BucketReport {
+        let mut report = BucketReport {
+            bucket: b.name.clone(),
+            tenant: b.tenant.clone(),
+            physical: b.physical.clone(),
+            replicas: b.replicas,
+            backends: self
+                .snap
+                .backends
+                .iter()
+                .map(|x| BackendCounts { backend: x.id.clone(), ..Default::default() })
+                .collect(),
+            ..Default::default()
+        };
+        if let Err(e) = self.scan_into(b, &mut report).await {
+            tracing::warn!(bucket = %b.name, error = %e, "scan stopped early");
+            report.error = Some(e.to_string());
+        }
+        report
+    }
+
+    async fn scan_into(&self, b: &BucketInfo, report: &mut BucketReport) -> Result<(), RepairError> {
+        let bucket_id = b.id_hex.clone();
+        let pending: HashSet<String> = blocking(&self.store, move |s| {
+            Ok(s.tasks()
+                .all_pending()?
+                .into_iter()
+                .filter(|t| t.bucket_id == bucket_id)
+                .map(|t| t.key)
+                .collect())
+        })
+        .await?;
+        let mut cursors: Vec<Cursor> = self
+            .snap
+            .backends
+            .iter()
+            .filter_map(|x| {
+                (self.backends)(x.index).map(|backend| Cursor {
+                    index: x.index,
+                    backend,
+                    page: VecDeque::new(),
+                    after: String::new(),
+                    exhausted: false,
+                })
+            })
+            .collect();
+        let started = Instant::now();
+        let mut batch: Vec<Task> = Vec::new();
+        loop {
+            // The smallest key any backend has next.
+            let mut next: Option<String> = None;
+            for c in cursors.iter_mut() {
+                let index = c.index;
+                let head = c
+                    .head(&b.physical)
+                    .await
+                    .map_err(|error| RepairError::Backend { backend: self.id(index).to_string(), error })?;
+                if let Some(o) = head
+                    && next.as_ref().is_none_or(|n| o.key < *n)
+                {
+                    next = Some(o.key.clone());
+                }
+            }
+            let Some(key) = next else { break };
+            let mut holdings: Vec<Holding> = Vec::new();
+            for c in cursors.iter_mut() {
+                if c.page.front().is_some_and(|o| o.key == key)
+                    && let Some(o) = c.page.pop_front()
+                {
+                    holdings.push(Holding {
+                        backend: c.index,
+                        etag: o.etag,
+                        size: o.size,
+                        last_modified: o.last_modified,
+                    });
+                }
+            }
+            report.objects += 1;
+            if let Some(task) = self.examine(b, &key, &holdings, pending.contains(&key), report).await? {
+                batch.push(task);
+                if batch.len() >= TASK_BATCH {
+                    report.queued += self.flush(&mut batch).await?;
+                }
+            }
+            if let Some(rate) = self.rate {
+                let due = Duration::from_secs_f64(report.objects as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    monoio::time::sleep(wait).await;
+                }
+            }
+        }
+        report.queued += self.flush(&mut batch).await?;
+        Ok(())
+    }
+
+    async fn flush(&self, batch: &mut Vec<Task>) -> Result<u64, RepairError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut tasks = std::mem::take(batch);
+        blocking(&self.store, move |s| s.tasks().enqueue_if_idle(&mut tasks).map(|n| n as u64)).await
+    }
+
+    /// Counts one key and returns the task it needs, if any.
+    async fn examine(
+        &self,
+        b: &BucketInfo,
+        key: &str,
+        holdings: &[Holding],
+        has_pending: bool,
+        report: &mut BucketReport,
+    ) -> Result<Option<Task>, RepairError> {
+        for h in holdings {
+            let c = &mut report.backends[usize::from(h.backend)];
+            c.objects += 1;
+            c.bytes += h.size;
+        }
+        if has_pending {
+            report.pending += 1;
+            return Ok(None);
+        }
+        let Ok(replicas) = placement::place(b.id, key.as_bytes(), &b.candidates, usize::from(b.replicas))
+        else {
+            return Ok(None);
+        };
+        let source = holdings
+            .iter()
+            .find(|h| h.backend == replicas[0])
+            .or_else(|| holdings.iter().max_by(|x, y| x.last_modified.cmp(&y.last_modified)))
+            .expect("a listed key has a holder");
+        // Copies whose listed ETag differs may still be the same version (a
+        // multipart copy has its own ETag): compare logical ETags then.
+        let mut source_version: Option<ObjectVersion> = None;
+        let mut missing: Vec<u16> = Vec::new();
+        for &r in replicas.iter() {
+            let good = match holdings.iter().find(|h| h.backend == r) {
+                None => false,
+                Some(h) if h.backend == source.backend => true,
+                Some(h) if h.size != source.size => false,
+                Some(h) if h.etag == source.etag => true,
+                Some(h) => {
+                    if source_version.is_none() {
+                        source_version = self.version(source.backend, &b.physical, key).await?;
+                    }
+                    let theirs = self.version(h.backend, &b.physical, key).await?;
+                    match (&source_version, theirs) {
+                        (Some(s), Some(t)) => s.etag == t.etag && s.size == t.size,
+                        _ => false,
+                    }
+                }
+            };
+            if !good {
+                missing.push(r);
+                report.backends[usize::from(r)].under_replicated += 1;
+            }
+        }
+        let misplaced: Vec<u16> =
+            holdings.iter().map(|h| h.backend).filter(|i| !replicas.contains(i)).collect();
+        for &m in &misplaced {
+            report.backends[usize::from(m)].misplaced += 1;
+        }
+        report.under_replicated += u64::from(!missing.is_empty());
+        report.misplaced += u64::from(!misplaced.is_empty());
+        if self.mode == Mode::Discover || (missing.is_empty() && misplaced.is_empty()) {
+            return Ok(None);
+        }
+        if source_version.is_none() {
+            source_version = self.version(source.backend, &b.physical, key).await?;
+        }
+        let Some(version) = source_version else {
+            return Ok(None); // deleted since it was listed
+        };
+        let now = now_ms();
+        Ok(Some(Task {
+            id: 0,
+            bucket: b.name.clone(),
+            bucket_id: b.id_hex.clone(),
+            physical: b.physical.clone(),
+            key: key.to_string(),
+            kind: TaskKind::Put,
+            source: self.id(source.backend).to_string(),
+            version,
+            targets: missing.iter().map(|&i| self.id(i).to_string()).collect(),
+            done: Vec::new(),
+            cleanup: misplaced.iter().map(|&i| self.id(i).to_string()).collect(),
+            part_sizes: Vec::new(),
+            attempts: 0,
+            next_attempt_ms: now,
+            created_ms: now,
+            last_error: None,
+            copy: None,
+            repair: true,
+        }))
+    }
+
+    /// The version `backend` holds of `key` (logical ETag and size; copies are
+    /// verified by those), None when it holds none.
+    async fn version(
+        &self,
+        backend: u16,
+        physical: &str,
+        key: &str,
+    ) -> Result<Option<ObjectVersion>, RepairError> {
+        let Some(b) = (self.backends)(backend) else { return Ok(None) };
+        let req = GetRequest { bucket: physical, key, range: None, head_only: true, checksum_mode: false };
+        match b.get_object(&req).await {
+            Ok(resp) => Ok(logical_etag(&resp.head).map(|etag| ObjectVersion {
+                etag,
+                size: resp.head.content_length,
+                checksum: None,
+            })),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(error) => Err(RepairError::Backend { backend: self.id(backend).to_string(), error }),
+        }
+    }
+}

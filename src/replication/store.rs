@@ -1,0 +1,623 @@
+//! The replication queue in LMDB: pending tasks, their due order, the current
+//! task of each object, dead letters.
+//!
+//! Databases (created in `MetaStore::open` through [`TaskDbs::create`]):
+//! - `tasks`: id (u64 BE) -> [`Task`] (serde JSON), every pending task;
+//! - `tasks_due`: (next_attempt_ms u64 BE, id u64 BE) -> `()`, the due order;
+//! - `tasks_by_object`: object entry -> id (u64 BE) of the object's newest task
+//!   (pending or dead); the entry is `0x00, len(bucket_id) as u8, bucket_id,
+//!   key` when that fits LMDB's 511-byte key limit, else `0x01,
+//!   sha256(len(bucket_id) u64 BE, bucket_id, key)` (keys reach 1024 bytes);
+//! - `tasks_dead`: id -> [`Task`], tasks that exhausted their attempts;
+//! - `tasks_seq`: `"next_id"` -> the next id to assign (never reused, even
+//!   when every task completed).
+//!
+//! Every call is one LMDB transaction and blocking (a write transaction
+//! fsyncs): call it from the blocking pool or the core's writer thread, never
+//! on an event loop.
+//!
+//! # Superseding
+//! A newer task for the same (bucket id, key) replaces the older pending one
+//! in the same transaction that inserts it: the older task and its due entry
+//! are deleted and the newer task inherits its cleanup obligations
+//! ([`Task::inherit_cleanup`]); its `targets` and `done` stay as the caller made
+//! them. An older *dead* task stays in `tasks_dead` for operators to see but
+//! is dropped, not requeued, by [`TaskStore::requeue_dead`]. A worker still
+//! busy with a superseded task learns it from `update`/`complete`/`kill`
+//! returning `false`, and then aborts its own multipart copy (if any).
+//! Repair and scrub tasks go through [`TaskStore::enqueue_if_idle`], which
+//! skips objects with a pending task instead of superseding it.
+//!
+//! # Invariants
+//! - A task leaves `tasks` only through `complete` (or `kill`) for its id, or by
+//!   being superseded; `update` never resurrects a task that left.
+//! - `tasks` and `tasks_due` hold the same ids: each pending task has exactly
+//!   one due entry, keyed by its stored `next_attempt_ms`.
+//! - `tasks_by_object` points to the object's newest task; `complete` removes
+//!   the entry only while it still points to the completed id.
+//! - Ids increase in commit order and are never reused.
+
+use std::ops::Bound;
+
+use heed::byteorder::BE;
+use heed::types::{Bytes, SerdeJson, Str, U64, Unit};
+use heed::{Database, Env, RwTxn};
+use sha2::{Digest, Sha256};
+
+use super::task::Task;
+use crate::meta::{MetaError, MetaStore};
+
+/// LMDB's key size limit (`MDB_MAXKEYSIZE` of the bundled liblmdb).
+const LMDB_MAX_KEY: usize = 511;
+/// Tag of an object entry holding bucket id and key verbatim.
+const OBJECT_INLINE: u8 = 0;
+/// Tag of an object entry holding a SHA-256 of bucket id and key.
+const OBJECT_HASHED: u8 = 1;
+/// Record of the id sequence in `tasks_seq`.
+const NEXT_ID_RECORD: &str = "next_id";
+/// The first id ever assigned; 0 means "not committed yet".
+const FIRST_ID: u64 = 1;
+/// Length of a `tasks_due` key.
+const DUE_KEY_LEN: usize = 16;
+
+type IdDb = Database<U64<BE>, SerdeJson<Task>>;
+
+/// Whether inserting a task may replace the object's pending task.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Supersede {
+    /// A client's write: always the newest.
+    Always,
+    /// Repair: only where nothing is pending.
+    OnlyDead,
+}
+
+/// The replication databases, held by [`MetaStore`].
+pub(crate) struct TaskDbs {
+    /// A handle on the store's environment (heed's `Env` is a shared handle).
+    env: Env,
+    tasks: IdDb,
+    due: Database<Bytes, Unit>,
+    by_object: Database<Bytes, U64<BE>>,
+    dead: IdDb,
+    seq: Database<Str, U64<BE>>,
+}
+
+impl TaskDbs {
+    /// Creates (or opens) the databases inside `MetaStore::open`'s transaction.
+    pub(crate) fn create(env: &Env, wtxn: &mut RwTxn<'_>) -> Result<TaskDbs, MetaError> {
+        Ok(TaskDbs {
+            env: env.clone(),
+            tasks: env.create_database(wtxn, Some("tasks"))?,
+            due: env.create_database(wtxn, Some("tasks_due"))?,
+            by_object: env.create_database(wtxn, Some("tasks_by_object"))?,
+            dead: env.create_database(wtxn, Some("tasks_dead"))?,
+            seq: env.create_database(wtxn, Some("tasks_seq"))?,
+        })
+    }
+}
+
+/// Queue depth and age, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    /// Pending tasks (not dead).
+    pub pending: u64,
+    /// `created_ms` of the pending task committed first (lowest id): the
+    /// replication lag is `now - oldest_created_ms`.
+    pub oldest_created_ms: Option<u64>,
+}
+
+/// What [`TaskStore::requeue_dead`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requeued {
+    /// Dead tasks put back in the queue, due now.
+    pub requeued: usize,
+    /// Dead tasks removed because a newer task for the object superseded them.
+    pub dropped: usize,
+}
+
+/// The replication queue's view of the store; see the module docs.
+#[derive(Clone, Copy)]
+pub struct TaskStore<'a> {
+    dbs: &'a TaskDbs,
+}
+
+impl MetaStore {
+    /// The replication queue.
+    pub fn tasks(&self) -> TaskStore<'_> {
+        TaskStore { dbs: self.replication_dbs() }
+    }
+}
+
+fn due_key(next_attempt_ms: u64, id: u64) -> [u8; DUE_KEY_LEN] {
+    let mut k = [0u8; DUE_KEY_LEN];
+    k[..8].copy_from_slice(&next_attempt_ms.to_be_bytes());
+    k[8..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn due_id(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.get(8..DUE_KEY_LEN)?.try_into().ok()?))
+}
+
+/// The `tasks_by_object` key of (bucket id, key); see the module docs.
+fn object_entry(bucket_id: &str, key: &str) -> Vec<u8> {
+    let inline_len = 2 + bucket_id.len() + key.len();
+    match u8::try_from(bucket_id.len()) {
+        Ok(len) if inline_len <= LMDB_MAX_KEY => {
+            let mut e = Vec::with_capacity(inline_len);
+            e.push(OBJECT_INLINE);
+            e.push(len);
+            e.extend_from_slice(bucket_id.as_bytes());
+            e.extend_from_slice(key.as_bytes());
+            e
+        }
+        _ => {
+            let mut h = Sha256::new();
+            h.update((bucket_id.len() as u64).to_be_bytes());
+            h.update(bucket_id.as_bytes());
+            h.update(key.as_bytes());
+            let mut e = Vec::with_capacity(33);
+            e.push(OBJECT_HASHED);
+            e.extend_from_slice(&h.finalize());
+            e
+        }
+    }
+}
+
+impl TaskStore<'_> {
+    fn env(&self) -> &Env {
+        &self.dbs.env
+    }
+
+    /// Commits `tasks` in one transaction: assigns their ids (in slice order)
+    /// and, for each, supersedes the object's older pending task (see the
+    /// module docs; a later task of the slice supersedes an earlier one for the
+    /// same object). On success the slice holds what was stored. On error
+    /// nothing was stored and the slice may be committed again.
+    pub fn enqueue_batch(&self, tasks: &mut [Task]) -> Result<(), MetaError> {
+        self.insert(tasks, Supersede::Always).map(|_| ())
+    }
+
+    /// Like [`TaskStore::enqueue_batch`], but a task whose object already has
+    /// a pending task is skipped (its `id` stays 0): repair and scrub tasks
+    /// never supersede a client's write. A dead task of the object is
+    /// superseded as usual. Returns how many tasks were stored.
+    pub fn enqueue_if_idle(&self, tasks: &mut [Task]) -> Result<usize, MetaError> {
+        self.insert(tasks, Supersede::OnlyDead)
+    }
+
+    fn insert(&self, tasks: &mut [Task], mode: Supersede) -> Result<usize, MetaError> {
+        if tasks.is_empty() {
+            return Ok(0);
+        }
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let mut next = d.seq.get(&wtxn, NEXT_ID_RECORD)?.unwrap_or(FIRST_ID);
+        let mut stored = 0;
+        for task in tasks.iter_mut() {
+            task.id = 0;
+            let obj = object_entry(&task.bucket_id, &task.key);
+            if let Some(old_id) = d.by_object.get(&wtxn, &obj)? {
+                let old = match d.tasks.get(&wtxn, &old_id)? {
+                    Some(_) if mode == Supersede::OnlyDead => continue,
+                    Some(old) => {
+                        d.tasks.delete(&mut wtxn, &old_id)?;
+                        d.due.delete(&mut wtxn, &due_key(old.next_attempt_ms, old_id))?;
+                        Some(old)
+                    }
+                    None => d.dead.get(&wtxn, &old_id)?,
+                };
+                if let Some(old) = old {
+                    task.inherit_cleanup(&old);
+                }
+            }
+            task.id = next;
+            next += 1;
+            d.tasks.put(&mut wtxn, &task.id, task)?;
+            d.due.put(&mut wtxn, &due_key(task.next_attempt_ms, task.id), &())?;
+            d.by_object.put(&mut wtxn, &obj, &task.id)?;
+            stored += 1;
+        }
+        d.seq.put(&mut wtxn, NEXT_ID_RECORD, &next)?;
+        wtxn.commit()?;
+        Ok(stored)
+    }
+
+    /// Up to `limit` pending tasks with `next_attempt_ms <= now_ms` that pass
+    /// `filter`, earliest due first (ties by id). Cost: the due entries up to
+    /// the `limit`-th match are decoded, so a filter rejecting most tasks (one
+    /// partition of many) reads the others' due tasks too.
+    pub fn due(
+        &self,
+        now_ms: u64,
+        limit: usize,
+        filter: impl Fn(&Task) -> bool,
+    ) -> Result<Vec<Task>, MetaError> {
+        let d = self.dbs;
+        let rtxn = self.env().read_txn()?;
+        let end = due_key(now_ms, u64::MAX);
+        let range = (Bound::Unbounded, Bound::Included(&end[..]));
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        for item in d.due.range(&rtxn, &range)? {
+            let (key, ()) = item?;
+            let Some(id) = due_id(key) else { continue };
+            let Some(task) = d.tasks.get(&rtxn, &id)? else { continue };
+            if filter(&task) {
+                out.push(task);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores the progress of `task` (done targets, copy progress, attempts,
+    /// error, `next_attempt_ms`, moving its due entry) if it is still pending.
+    /// Returns false, writing nothing, when it was completed, killed or
+    /// superseded meanwhile. `id`, `bucket_id` and `key` must be unchanged.
+    pub fn update(&self, task: &Task) -> Result<bool, MetaError> {
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let Some(old) = d.tasks.get(&wtxn, &task.id)? else { return Ok(false) };
+        debug_assert!(old.bucket_id == task.bucket_id && old.key == task.key, "update changed the object");
+        d.due.delete(&mut wtxn, &due_key(old.next_attempt_ms, task.id))?;
+        d.tasks.put(&mut wtxn, &task.id, task)?;
+        d.due.put(&mut wtxn, &due_key(task.next_attempt_ms, task.id), &())?;
+        wtxn.commit()?;
+        Ok(true)
+    }
+
+    /// Removes pending task `id` (its due entry, and its object entry while
+    /// that still points to `id`). Returns false when it was not pending
+    /// (completed, killed or superseded meanwhile).
+    pub fn complete(&self, id: u64) -> Result<bool, MetaError> {
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let Some(old) = d.tasks.get(&wtxn, &id)? else { return Ok(false) };
+        d.tasks.delete(&mut wtxn, &id)?;
+        d.due.delete(&mut wtxn, &due_key(old.next_attempt_ms, id))?;
+        remove_object_entry_if(d, &mut wtxn, &old, id)?;
+        wtxn.commit()?;
+        Ok(true)
+    }
+
+    /// Moves pending `task` (as given, with `last_error = error`) to the dead
+    /// letters. Its object entry stays, so reads still find it through
+    /// [`TaskStore::current_for`] and a later write supersedes it. Returns
+    /// false when it was not pending.
+    pub fn kill(&self, task: &Task, error: &str) -> Result<bool, MetaError> {
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let Some(old) = d.tasks.get(&wtxn, &task.id)? else { return Ok(false) };
+        d.tasks.delete(&mut wtxn, &task.id)?;
+        d.due.delete(&mut wtxn, &due_key(old.next_attempt_ms, task.id))?;
+        let mut dead = task.clone();
+        dead.last_error = Some(error.to_owned());
+        d.dead.put(&mut wtxn, &task.id, &dead)?;
+        wtxn.commit()?;
+        Ok(true)
+    }
+
+    /// Puts dead task `id` (or every dead task) back in the queue with
+    /// `attempts = 0`, due at `now_ms`; `last_error` and copy progress are
+    /// kept. A dead task superseded by a newer task for its object is removed
+    /// instead. One transaction.
+    pub fn requeue_dead(&self, id: Option<u64>, now_ms: u64) -> Result<Requeued, MetaError> {
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let victims: Vec<Task> = match id {
+            Some(id) => d.dead.get(&wtxn, &id)?.into_iter().collect(),
+            None => d.dead.iter(&wtxn)?.map(|r| r.map(|(_, t)| t)).collect::<Result<_, _>>()?,
+        };
+        let mut out = Requeued::default();
+        for mut task in victims {
+            d.dead.delete(&mut wtxn, &task.id)?;
+            let current = d.by_object.get(&wtxn, &object_entry(&task.bucket_id, &task.key))?;
+            if current != Some(task.id) {
+                out.dropped += 1;
+                continue;
+            }
+            task.attempts = 0;
+            task.next_attempt_ms = now_ms;
+            d.tasks.put(&mut wtxn, &task.id, &task)?;
+            d.due.put(&mut wtxn, &due_key(now_ms, task.id), &())?;
+            out.requeued += 1;
+        }
+        wtxn.commit()?;
+        Ok(out)
+    }
+
+    /// Dead tasks with ids above `after`, lowest id first, at most `limit`.
+    pub fn list_dead(&self, after: u64, limit: usize) -> Result<Vec<Task>, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        let range = (Bound::Excluded(after), Bound::Unbounded);
+        let mut out = Vec::new();
+        for item in self.dbs.dead.range(&rtxn, &range)?.take(limit) {
+            out.push(item?.1);
+        }
+        Ok(out)
+    }
+
+    /// Number of pending tasks and the creation time of the oldest.
+    pub fn pending(&self) -> Result<Backlog, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(Backlog {
+            pending: self.dbs.tasks.len(&rtxn)?,
+            oldest_created_ms: self.dbs.tasks.first(&rtxn)?.map(|(_, t)| t.created_ms),
+        })
+    }
+
+    /// Number of dead tasks.
+    pub fn dead_count(&self) -> Result<u64, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.dbs.dead.len(&rtxn)?)
+    }
+
+    /// The newest task of the object, pending or dead (`attempts`/`last_error`
+    /// tell which is likely; [`TaskStore::is_dead`] tells for sure). Reads use
+    /// it to find a version that is not on its replicas yet (hinted handoff)
+    /// or a delete not yet propagated.
+    pub fn current_for(&self, bucket_id: &str, key: &str) -> Result<Option<Task>, MetaError> {
+        let d = self.dbs;
+        let rtxn = self.env().read_txn()?;
+        let Some(id) = d.by_object.get(&rtxn, &object_entry(bucket_id, key))? else { return Ok(None) };
+        match d.tasks.get(&rtxn, &id)? {
+            Some(t) => Ok(Some(t)),
+            None => Ok(d.dead.get(&rtxn, &id)?),
+        }
+    }
+
+    /// Whether task `id` is a dead letter.
+    pub fn is_dead(&self, id: u64) -> Result<bool, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.dbs.dead.get(&rtxn, &id)?.is_some())
+    }
+
+    /// Every pending task, lowest id first (to rebuild in-memory indexes at start).
+    pub fn all_pending(&self) -> Result<Vec<Task>, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        let mut out = Vec::new();
+        for item in self.dbs.tasks.iter(&rtxn)? {
+            out.push(item?.1);
+        }
+        Ok(out)
+    }
+}
+
+fn remove_object_entry_if(d: &TaskDbs, wtxn: &mut RwTxn<'_>, task: &Task, id: u64) -> Result<(), MetaError> {
+    let obj = object_entry(&task.bucket_id, &task.key);
+    if d.by_object.get(wtxn, &obj)? == Some(id) {
+        d.by_object.delete(wtxn, &obj)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replication::task::TaskKind;
+    use crate::replication::task::tests::put;
+
+    fn open() -> (tempfile::TempDir, MetaStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetaStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    fn enqueue(store: &MetaStore, task: Task) -> Task {
+        let mut batch = [task];
+        store.tasks().enqueue_batch(&mut batch).unwrap();
+        let [t] = batch;
+        t
+    }
+
+    fn ids(tasks: &[Task]) -> Vec<u64> {
+        tasks.iter().map(|t| t.id).collect()
+    }
+
+    #[test]
+    fn enqueue_assigns_increasing_ids() {
+        let (_dir, store) = open();
+        let mut batch = vec![put("a"), put("b"), put("c")];
+        store.tasks().enqueue_batch(&mut batch).unwrap();
+        assert_eq!(ids(&batch), [1, 2, 3]);
+        let t = enqueue(&store, put("d"));
+        assert_eq!(t.id, 4);
+        assert_eq!(ids(&store.tasks().all_pending().unwrap()), [1, 2, 3, 4]);
+        assert_eq!(store.tasks().current_for(&t.bucket_id, "d").unwrap(), Some(t));
+        assert_eq!(store.tasks().current_for(&batch[0].bucket_id, "zz").unwrap(), None);
+        store.tasks().enqueue_batch(&mut []).unwrap();
+    }
+
+    #[test]
+    fn due_order_filter_and_backoff() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let mut batch: Vec<Task> = ["a", "b", "c", "d"].iter().map(|k| put(k)).collect();
+        batch[0].next_attempt_ms = 30;
+        batch[1].next_attempt_ms = 10;
+        batch[2].next_attempt_ms = 20;
+        batch[3].next_attempt_ms = 10;
+        tasks.enqueue_batch(&mut batch).unwrap();
+        // (10, id 2), (10, id 4), (20, id 3), (30, id 1)
+        assert_eq!(ids(&tasks.due(25, 10, |_| true).unwrap()), [2, 4, 3]);
+        assert_eq!(ids(&tasks.due(100, 2, |_| true).unwrap()), [2, 4]);
+        assert_eq!(ids(&tasks.due(100, 0, |_| true).unwrap()), Vec::<u64>::new());
+        assert_eq!(ids(&tasks.due(9, 10, |_| true).unwrap()), Vec::<u64>::new());
+        assert_eq!(ids(&tasks.due(100, 10, |t| t.key != "b").unwrap()), [4, 3, 1]);
+        // Backoff: task 2 fails, retried at 50.
+        let mut t = tasks.due(100, 1, |_| true).unwrap().remove(0);
+        t.attempts += 1;
+        t.next_attempt_ms = 50;
+        t.last_error = Some("503".into());
+        t.done.push("b".into());
+        assert!(tasks.update(&t).unwrap());
+        assert_eq!(ids(&tasks.due(40, 10, |_| true).unwrap()), [4, 3, 1]);
+        let all = tasks.due(100, 10, |_| true).unwrap();
+        assert_eq!(ids(&all), [4, 3, 1, 2]);
+        assert_eq!(all[3], t);
+        assert_eq!(tasks.pending().unwrap(), Backlog { pending: 4, oldest_created_ms: Some(1) });
+    }
+
+    #[test]
+    fn complete_removes_everything_once() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let t = enqueue(&store, put("k"));
+        assert!(tasks.complete(t.id).unwrap());
+        assert!(!tasks.complete(t.id).unwrap());
+        assert!(!tasks.update(&t).unwrap(), "update must not resurrect a completed task");
+        assert!(tasks.due(u64::MAX, 10, |_| true).unwrap().is_empty());
+        assert_eq!(tasks.current_for(&t.bucket_id, "k").unwrap(), None);
+        assert_eq!(tasks.pending().unwrap(), Backlog { pending: 0, oldest_created_ms: None });
+        assert!(!tasks.kill(&t, "late").unwrap());
+        assert_eq!(tasks.dead_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn newer_task_supersedes_older() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let mut first = put("k");
+        first.cleanup = vec!["h".into()];
+        let first = enqueue(&store, first);
+        let other = enqueue(&store, put("other"));
+        let second = enqueue(&store, put("k"));
+        assert_eq!(second.cleanup, ["h"], "the handoff holder is still to clean");
+        assert_eq!(ids(&tasks.all_pending().unwrap()), [other.id, second.id]);
+        assert_eq!(ids(&tasks.due(u64::MAX, 10, |_| true).unwrap()), [other.id, second.id]);
+        // The worker of the first task finishes late: nothing changes.
+        assert!(!tasks.update(&first).unwrap());
+        assert!(!tasks.complete(first.id).unwrap());
+        assert_eq!(tasks.current_for(&second.bucket_id, "k").unwrap(), Some(second.clone()));
+        assert!(tasks.complete(second.id).unwrap());
+        assert_eq!(tasks.current_for(&second.bucket_id, "k").unwrap(), None);
+        assert_eq!(ids(&tasks.all_pending().unwrap()), [other.id]);
+    }
+
+    #[test]
+    fn supersede_within_one_batch() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let mut del = put("k");
+        del.kind = TaskKind::Delete;
+        let mut batch = vec![put("k"), put("j"), del];
+        tasks.enqueue_batch(&mut batch).unwrap();
+        assert_eq!(ids(&tasks.all_pending().unwrap()), [2, 3]);
+        assert_eq!(tasks.current_for(&batch[2].bucket_id, "k").unwrap().unwrap().kind, TaskKind::Delete);
+    }
+
+    #[test]
+    fn repair_tasks_never_supersede_pending_ones() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let client = enqueue(&store, put("busy"));
+        let dead = enqueue(&store, put("dead"));
+        assert!(tasks.kill(&dead, "gave up").unwrap());
+        let mut repair = vec![put("busy"), put("idle"), put("dead"), put("idle")];
+        assert_eq!(tasks.enqueue_if_idle(&mut repair).unwrap(), 2);
+        assert_eq!(ids(&repair), [0, 3, 4, 0], "the second idle task finds the first pending");
+        assert_eq!(tasks.current_for(&client.bucket_id, "busy").unwrap(), Some(client));
+        assert_eq!(tasks.current_for(&dead.bucket_id, "dead").unwrap().unwrap().id, 4);
+        assert_eq!(tasks.requeue_dead(None, 0).unwrap(), Requeued { requeued: 0, dropped: 1 });
+        assert_eq!(enqueue(&store, put("z")).id, 5);
+    }
+
+    #[test]
+    fn objects_are_keyed_unambiguously() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let mut a = put("k");
+        a.bucket_id = "ab".into();
+        a.key = "c".into();
+        let mut b = put("k");
+        b.bucket_id = "a".into();
+        b.key = "bc".into();
+        let long = "x".repeat(1024);
+        let c = put(&long);
+        let mut d = put(&long);
+        d.key.push('y');
+        let mut batch = vec![a, b, c, d];
+        tasks.enqueue_batch(&mut batch).unwrap();
+        assert_eq!(tasks.all_pending().unwrap().len(), 4);
+        assert_eq!(tasks.current_for(&batch[2].bucket_id, &long).unwrap().unwrap().id, 3);
+        let again = enqueue(&store, put(&long));
+        assert_eq!(ids(&tasks.all_pending().unwrap()), [1, 2, 4, again.id]);
+        assert_ne!(object_entry("ab", "c"), object_entry("a", "bc"));
+        assert_eq!(object_entry("b", &long)[0], OBJECT_HASHED);
+    }
+
+    #[test]
+    fn kill_and_requeue() {
+        let (_dir, store) = open();
+        let tasks = store.tasks();
+        let a = enqueue(&store, put("a"));
+        let b = enqueue(&store, put("b"));
+        let mut c = enqueue(&store, put("c"));
+        c.attempts = 9;
+        c.next_attempt_ms = 500;
+        assert!(tasks.kill(&c, "gave up").unwrap());
+        assert!(!tasks.kill(&c, "twice").unwrap());
+        assert!(tasks.kill(&a, "gave up").unwrap());
+        assert_eq!(tasks.dead_count().unwrap(), 2);
+        assert!(tasks.is_dead(c.id).unwrap());
+        assert_eq!(ids(&tasks.all_pending().unwrap()), [b.id]);
+        assert_eq!(ids(&tasks.due(u64::MAX, 10, |_| true).unwrap()), [b.id]);
+        let dead = tasks.list_dead(0, 10).unwrap();
+        assert_eq!(ids(&dead), [a.id, c.id]);
+        assert_eq!(dead[1].last_error.as_deref(), Some("gave up"));
+        assert_eq!(dead[1].attempts, 9);
+        assert_eq!(ids(&tasks.list_dead(a.id, 10).unwrap()), [c.id]);
+        assert_eq!(ids(&tasks.list_dead(0, 1).unwrap()), [a.id]);
+        // Reads still see a dead task.
+        assert_eq!(tasks.current_for(&c.bucket_id, "c").unwrap().unwrap().id, c.id);
+        // Requeue one.
+        assert_eq!(tasks.requeue_dead(Some(c.id), 77).unwrap(), Requeued { requeued: 1, dropped: 0 });
+        assert_eq!(tasks.requeue_dead(Some(c.id), 77).unwrap(), Requeued::default());
+        let back = tasks.due(77, 10, |t| t.key == "c").unwrap();
+        assert_eq!((back[0].id, back[0].attempts, back[0].next_attempt_ms), (c.id, 0, 77));
+        assert!(tasks.due(76, 10, |t| t.key == "c").unwrap().is_empty());
+        // A dead task superseded meanwhile is dropped; its cleanup moved on.
+        let mut a2 = put("a");
+        a2.source = "z".into();
+        let a2 = enqueue(&store, a2);
+        assert_eq!(a2.cleanup, ["a"], "the dead task's source held its version");
+        assert_eq!(tasks.requeue_dead(None, 1).unwrap(), Requeued { requeued: 0, dropped: 1 });
+        assert_eq!(tasks.dead_count().unwrap(), 0);
+        assert_eq!(tasks.current_for(&a2.bucket_id, "a").unwrap().unwrap().id, a2.id);
+        // Requeue all.
+        let pending = tasks.all_pending().unwrap();
+        for t in &pending {
+            assert!(tasks.kill(t, "x").unwrap());
+        }
+        let r = tasks.requeue_dead(None, 5).unwrap();
+        assert_eq!(r, Requeued { requeued: pending.len(), dropped: 0 });
+        assert_eq!(tasks.pending().unwrap().pending, pending.len() as u64);
+    }
+
+    #[test]
+    fn tasks_and_ids_survive_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, done) = {
+            let store = MetaStore::open(dir.path()).unwrap();
+            let first = enqueue(&store, put("a"));
+            let done = enqueue(&store, put("b"));
+            assert!(store.tasks().complete(done.id).unwrap());
+            (first, done)
+        };
+        let store = MetaStore::open(dir.path()).unwrap();
+        assert_eq!(store.tasks().all_pending().unwrap(), std::slice::from_ref(&first));
+        let next = enqueue(&store, put("c"));
+        assert!(next.id > done.id, "ids are never reused");
+        // Even when the queue was empty at restart.
+        assert!(store.tasks().complete(first.id).unwrap());
+        assert!(store.tasks().complete(next.id).unwrap());
+        drop(store);
+        let store = MetaStore::open(dir.path()).unwrap();
+        assert!(enqueue(&store, put("d")).id > next.id);
+    }
+}

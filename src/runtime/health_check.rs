@@ -1,0 +1,35 @@
+//! The active health checker: worker 0 probes every backend every
+//! `health.interval_ms` and records the outcome in the shared
+//! [`crate::backend::health::HealthRegistry`].
+
+use std::rc::Rc;
+
+use crate::backend::Backend;
+use crate::runtime::core::CoreCtx;
+
+/// Probes every backend until the server stops.
+pub async fn run(core: Rc<CoreCtx>) {
+    let interval = core.shared.config.health.interval;
+    while !core.shared.is_stopping() {
+        let snap = core.snapshot();
+        for b in &snap.backends {
+            let (Some(backend), Some(health)) = (core.backend(&snap, b.index), core.health(&snap, b.index))
+            else {
+                continue;
+            };
+            match monoio::time::timeout(interval, backend.probe()).await {
+                Ok(Ok(())) => {
+                    if health.record_success() {
+                        tracing::info!(backend = %b.id, "backend is up again");
+                    }
+                }
+                Ok(Err(_)) | Err(_) => {
+                    if health.record_failure() {
+                        tracing::warn!(backend = %b.id, "backend marked down by the health check");
+                    }
+                }
+            }
+        }
+        monoio::time::sleep(interval).await;
+    }
+}
