@@ -92,7 +92,12 @@ fn main() {
         Command::DeadLetters { config, json } => dead_letters(config, json),
         Command::Requeue { config, id } => load_config(config).and_then(|c| {
             let r = sluice::ops::requeue(&c, id)?;
-            println!("requeued {} task(s); dropped {} superseded by newer writes", r.requeued, r.dropped);
+            writeln!(
+                std::io::stdout(),
+                "requeued {} task(s); dropped {} superseded by newer writes",
+                r.requeued,
+                r.dropped
+            )?;
             Ok(())
         }),
     };
@@ -125,12 +130,14 @@ fn scan(config: Option<PathBuf>, bucket: Option<String>, json: bool, mode: Mode)
 
 fn dead_letters(config: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     let tasks = sluice::ops::dead_letters(&load_config(config)?)?;
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string_pretty(&tasks)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&tasks)?)?;
         return Ok(());
     }
     for t in &tasks {
-        println!(
+        writeln!(
+            out,
             "{:>10} {:<6} {}/{} attempts {} last error: {}",
             t.id,
             format!("{:?}", t.kind).to_lowercase(),
@@ -138,9 +145,9 @@ fn dead_letters(config: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
             t.key,
             t.attempts,
             t.last_error.as_deref().unwrap_or("-")
-        );
+        )?;
     }
-    println!("{} dead-letter task(s)", tasks.len());
+    writeln!(out, "{} dead-letter task(s)", tasks.len())?;
     Ok(())
 }
 

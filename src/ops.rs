@@ -8,6 +8,7 @@
 //! Tasks queued here are picked up by the running server's replication
 //! workers (they poll the store), or at the next start.
 
+use std::io::Write;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -68,29 +69,32 @@ pub fn scan(config: &Config, bucket: Option<&str>, mode: Mode) -> anyhow::Result
     })
 }
 
-/// Prints reports as a table (or JSON lines for tools).
+/// Prints reports as a table (or JSON for tools).
 pub fn print_reports(reports: &[BucketReport], json: bool, mode: Mode) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string_pretty(reports)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(reports)?)?;
         return Ok(());
     }
     for r in reports {
-        print!(
+        write!(
+            out,
             "bucket {} (tenant {}, replicas {}): {} objects, {} under-replicated, {} misplaced, {} pending",
             r.bucket, r.tenant, r.replicas, r.objects, r.under_replicated, r.misplaced, r.pending
-        );
+        )?;
         if mode == Mode::Repair {
-            print!(", {} tasks queued", r.queued);
+            write!(out, ", {} tasks queued", r.queued)?;
         }
-        println!();
+        writeln!(out)?;
         for b in r.backends.iter().filter(|b| b.objects + b.under_replicated + b.misplaced > 0) {
-            println!(
+            writeln!(
+                out,
                 "  {:<16} {:>10} objects {:>16} bytes {:>8} under-replicated {:>8} misplaced",
                 b.backend, b.objects, b.bytes, b.under_replicated, b.misplaced
-            );
+            )?;
         }
         if let Some(e) = &r.error {
-            println!("  scan stopped early: {e}");
+            writeln!(out, "  scan stopped early: {e}")?;
         }
     }
     Ok(())

@@ -129,10 +129,12 @@ CLI_SMALL=$(cli_copy "$SMALL_PHYS" baseline-small)
 SL_SMALL=$(sluice_copy small)
 CLI_BIG=$(cli_copy "$BIG_PHYS" baseline-big)
 SL_BIG=$(sluice_copy big)
-CHECK=$($SLUICE discover --config "$TMP/sluice.toml" --json | python3 -c '
-import json,sys
+cat > "$TMP/check.py" <<'PY'
+import json, sys
 r = json.load(sys.stdin)
-print(" ".join(f"{b[\"bucket\"]}:objects={b[\"objects\"]},under={b[\"under_replicated\"]}" for b in r))')
+print(" ".join("%s:objects=%d,under_replicated=%d" % (b["bucket"], b["objects"], b["under_replicated"]) for b in r))
+PY
+CHECK=$($SLUICE discover --config "$TMP/sluice.toml" --json | python3 "$TMP/check.py")
 HWM=$(awk '/VmHWM/ {print $2}' /proc/$SLUICE_PID/status)
 
 COMMIT=$(git rev-parse --short HEAD)

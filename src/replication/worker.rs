@@ -181,7 +181,10 @@ async fn process(core: &CoreCtx, mut task: Task) {
                 task.done.push(target_id.clone());
                 let is_primary = primary.as_deref() == Some(target_id.as_str());
                 core.shared.pending.mark_done(bucket_id, &task.key, task.id, &target_id, is_primary);
-                if !save(core, task.clone()).await {
+                // Progress is saved while targets remain (a restart skips the
+                // done ones); after the last one `complete` follows, which
+                // saves an fsync per task.
+                if !task.targets_done() && !save(core, task.clone()).await {
                     return; // superseded: the newer task takes over
                 }
             }
