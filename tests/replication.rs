@@ -4,9 +4,10 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use common::{Cluster, metric, verify_replicas};
+use common::{Cluster, RawReq, metric, verify_replicas};
 
 /// Buckets beyond the harness's `logs` (2 replicas, eu) and `any` (1).
 const BUCKETS: &str = "[[bucket]]\ntenant = \"acme\"\nname = \"triple\"\nreplicas = 3\n\n\
@@ -87,13 +88,18 @@ fn outage_handoff_failover_dead_letters_and_convergence() {
     let expected = c.dir.path().join("expected.tsv");
     let exp = expected.to_str().unwrap().to_string();
     c.run_python("outage.py", &["preload", &exp]);
+    let addr = c.sluice.addr;
+    // The load runs; eu1 stops once 40 writes are in.
+    let env = c.env();
+    let load = std::thread::spawn(move || common::run_python("outage.py", &["load", &exp], &env));
+    wait_until("40 writes", Duration::from_secs(60), || read(&expected).matches("\tout/").count() >= 40);
     let down = 0; // eu1
     c.backends[down].stop();
-    let addr = c.sluice.addr;
     wait_until("eu1 marked down", Duration::from_secs(10), || {
         metric(addr, "sluice_backend_up{backend=\"eu1\"}") == Some(0.0)
     });
-    c.run_python("outage.py", &["load", &exp]);
+    let summary = load.join().expect("the load finished without client errors");
+    eprintln!("{}", summary.trim());
     // Tasks targeting eu1 run out of attempts while it is down.
     wait_until("dead letters", Duration::from_secs(60), || {
         metric(addr, "sluice_replication_dead_tasks").is_some_and(|n| n > 0.0)
@@ -114,7 +120,65 @@ fn outage_handoff_failover_dead_letters_and_convergence() {
     assert_eq!(metric(addr, "sluice_replication_dead_tasks"), Some(0.0));
     let v = verify_replicas(&c, &read(&expected));
     eprintln!("outage: {n_dead} dead letters requeued; {v:?}");
-    assert_eq!(v.objects, 40 + 120);
+    assert_eq!(v.objects, 40 + 340);
+}
+
+/// The backend serving a GET dies after 1 MiB of the body: the rest comes from
+/// the other replica, so the client reads every byte, whole or ranged, on one
+/// uninterrupted response.
+#[test]
+fn a_read_cut_mid_body_continues_from_a_replica() {
+    const SIZE: usize = 64 << 20;
+    let mut c = Cluster::start_with(common::any_driver(), &config(""));
+    let key = "cut/object";
+    c.run_python("put_object.py", &["pair", key, &SIZE.to_string()]);
+    c.wait_replicated(Duration::from_secs(120));
+    let order = c.placement_order("pair", key);
+    let whole = c.backends[order[1]].read_object(&common::physical("acme", "pair"), key).expect("replica");
+    assert_eq!(whole.len(), SIZE);
+    let addr = c.sluice.addr;
+    let from = 1000usize;
+    for range in [None, Some(format!("bytes={from}-{}", SIZE - 5))] {
+        let headers: Vec<(&str, &str)> = range.iter().map(|r| ("range", r.as_str())).collect();
+        let req = RawReq { headers: &headers, ..RawReq::new("GET", "/pair/cut/object") };
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s.write_all(&common::signed_request(addr, &c.acme, &req)).unwrap();
+        let (status, len) = read_head(&mut s);
+        let expected = if range.is_some() { &whole[from..SIZE - 4] } else { &whole[..] };
+        assert_eq!((status, len), (if range.is_some() { 206 } else { 200 }, expected.len()));
+        let mut body = vec![0u8; 1 << 20];
+        s.read_exact(&mut body).unwrap();
+        c.backends[order[0]].stop();
+        let mut rest = vec![0u8; len - body.len()];
+        s.read_exact(&mut rest).expect("the body continues past the cut");
+        body.extend_from_slice(&rest);
+        assert!(body == expected, "the bytes are the object's");
+        c.backends[order[0]].restart();
+        wait_until("primary up again", Duration::from_secs(10), || {
+            metric(addr, &format!("sluice_backend_up{{backend=\"{}\"}}", c.backends[order[0]].id))
+                == Some(1.0)
+        });
+    }
+}
+
+/// Reads a response head; returns the status and Content-Length.
+fn read_head(s: &mut std::net::TcpStream) -> (u16, usize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    (status, len)
 }
 
 /// kill -9 during the multipart replication copy of a 300 MiB object: after

@@ -49,8 +49,10 @@ fn sluice_etag_line(lines: &[u8]) -> Option<String> {
 /// Why a target could not be made to match.
 #[derive(Debug)]
 pub enum CopyError {
-    /// A backend failed (retry later).
+    /// The target (or the backend a call was made to) failed (retry later).
     Backend(BackendError),
+    /// Reading the source failed (retry later; says nothing of the target).
+    Source(BackendError),
     /// The source no longer holds the task's version.
     SourceChanged,
     /// What landed does not match (retry).
@@ -63,6 +65,7 @@ impl std::fmt::Display for CopyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CopyError::Backend(e) => write!(f, "backend: {e:?}"),
+            CopyError::Source(e) => write!(f, "reading the source: {e:?}"),
             CopyError::SourceChanged => f.write_str("the source no longer holds this version"),
             CopyError::Verify => f.write_str("the copy does not match the source version"),
             CopyError::Superseded => f.write_str("superseded by a newer write"),
@@ -168,7 +171,7 @@ async fn stream(
         head_only: false,
         checksum_mode: false,
     };
-    let resp = source.get_object(&get).await?;
+    let resp = source.get_object(&get).await.map_err(CopyError::Source)?;
     if logical_etag(&resp.head).as_deref() != Some(task.version.etag.as_str()) {
         return Err(CopyError::SourceChanged);
     }
@@ -212,7 +215,7 @@ where
     let head = match source.get_object(&head_req).await {
         Ok(r) => r.head,
         Err(e) if e.is_not_found() => return Err(CopyError::SourceChanged),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(CopyError::Source(e)),
     };
     if logical_etag(&head).as_deref() != Some(task.version.etag.as_str())
         || head.content_length != task.version.size

@@ -209,6 +209,16 @@ async fn process(core: &CoreCtx, mut task: Task) {
                 error = Some(CopyError::SourceChanged.to_string());
                 break;
             }
+            Err(CopyError::Source(be)) => {
+                // The source failed, not the target: count it against the source.
+                if be.is_failover()
+                    && let Some(s_idx) = backend_index(&snap, &task.source)
+                {
+                    core.health(&snap, s_idx).map(|h| h.record_failure());
+                }
+                error = Some(format!("source {}: {}", task.source, CopyError::Source(be)));
+                break;
+            }
             Err(e) => {
                 if let CopyError::Backend(be) = &e
                     && be.is_failover()

@@ -7,6 +7,7 @@
 //! - [`listing`]: ListObjects V1/V2 merged over backends.
 //! - [`multipart`]: multipart XML documents and upload ids.
 //! - [`client_body`], [`integrity`]: request bodies verified as they stream.
+//! - [`read_resume`]: a GetObject body continued from another copy mid-stream.
 //! - [`conditional`]: If-Match and friends; [`names`]: naming rules;
 //!   [`respond`], [`xml`]: writing responses.
 
@@ -22,6 +23,7 @@ pub mod multipart;
 pub mod multipart_ops;
 pub mod names;
 pub mod object_ops;
+pub mod read_resume;
 pub mod replicate;
 pub mod respond;
 pub mod route;

@@ -28,6 +28,7 @@ use crate::s3::conditional::{ConditionalLock, WriteCondition, check_read};
 use crate::s3::integrity::ChecksumAlgorithm;
 use crate::s3::integrity::Integrity;
 use crate::s3::names::key_too_long;
+use crate::s3::read_resume::ReadResume;
 use crate::s3::replicate::{
     ReadPlan, after_delete, after_write, plan_read, plan_write, plan_write_excluding,
 };
@@ -359,7 +360,7 @@ pub async fn get_object(
     let checksum_mode =
         ctx.head.header_str("x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"));
     let req = GetRequest { bucket: &b.physical, key, range, head_only, checksum_mode };
-    let (_, ObjectResponse { head, mut body }) = read_with_failover(ctx, b, key, &req).await?;
+    let (index, ObjectResponse { head, mut body }) = read_with_failover(ctx, b, key, &req).await?;
     let etag = logical_etag(&head);
     check_read(ctx.head, etag.as_deref(), head.last_modified)?;
 
@@ -400,23 +401,31 @@ pub async fn get_object(
     if head_only {
         return Ok(head.status);
     }
-    // Stream the body: backend -> client, one bounded buffer.
+    // Stream the body: backend -> client, one bounded buffer. When the
+    // backend fails mid-body, another copy continues it (`read_resume`).
     buf.clear();
     buf.reserve(BODY_CHUNK);
     let mut sent: u64 = 0;
+    let mut resume = ReadResume::new(index, &head);
     loop {
-        let (res, b) = body.read(buf).await;
-        let n = res.map_err(S3Error::from)?;
-        if n == 0 {
-            break;
+        let (res, chunk) = body.read(buf).await;
+        buf = chunk;
+        let err = match res {
+            Ok(0) if sent == head.content_length => return Ok(head.status),
+            Ok(0) => BackendError::Io, // the backend closed early
+            Ok(n) => {
+                sent += n as u64;
+                resume.advance(n);
+                buf = client_write(ex, buf).await?;
+                continue;
+            }
+            Err(e) => e,
+        };
+        match resume.reopen(ctx, b, key, &err).await {
+            Some(next) => body = next,
+            None => return Err(S3Error::with_message(S3ErrorCode::InternalError, "object body ended early")),
         }
-        sent += n as u64;
-        buf = client_write(ex, b).await?;
     }
-    if sent != head.content_length {
-        return Err(S3Error::with_message(S3ErrorCode::InternalError, "object body ended early"));
-    }
-    Ok(head.status)
 }
 
 /// The ETag of the current object (`None` when there is none), read with failover.

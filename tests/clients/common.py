@@ -16,8 +16,9 @@ ENDPOINT = os.environ["SLUICE_ENDPOINT"]
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def client(access_key=None, secret_key=None, checksum="when_supported", addressing="path", **cfg):
-    """A boto3 S3 client for sluice (acme's key unless told otherwise)."""
+def client(access_key=None, secret_key=None, checksum="when_supported", addressing="path", attempts=1, **cfg):
+    """A boto3 S3 client for sluice (acme's key unless told otherwise); no
+    retries unless `attempts` says so."""
     return boto3.client(
         "s3",
         endpoint_url=ENDPOINT,
@@ -29,7 +30,7 @@ def client(access_key=None, secret_key=None, checksum="when_supported", addressi
             signature_version="s3v4",
             request_checksum_calculation=checksum,
             response_checksum_validation="when_required",
-            retries={"max_attempts": 1, "mode": "standard"},
+            retries={"max_attempts": attempts, "mode": "standard"},
             **cfg,
         ),
     )

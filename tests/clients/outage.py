@@ -1,8 +1,10 @@
 """Backend outage, as the clients see it. Phases (argv[1]):
   preload <expected-file>: PUT 40 objects to `pair`, wait until replicated.
-  load <expected-file>: while one backend is down, 16 threads write 120 new
-      objects and read back every preloaded one; no request may fail and
-      every read returns the bytes written.
+  load <expected-file>: 16 threads write 300 new objects and read back the
+      preloaded ones three times; the Rust side stops a backend once 40 writes
+      are in. No call may fail (the SDK's standard retries are on, as in any
+      real client: a request cut mid-body when the backend dies is retried)
+      and every read returns the bytes written.
 Both append "bucket<TAB>key<TAB>sha256" lines to the expected file.
 """
 import hashlib
@@ -38,7 +40,7 @@ elif phase == "load":
 
     def c():
         if not hasattr(local, "c"):
-            local.c = client()
+            local.c = client(attempts=3)
         return local.c
 
     def write(i):
@@ -55,8 +57,10 @@ elif phase == "load":
         assert head["ContentLength"] == len(pre[key])
         return "r"
 
-    jobs = [(write, i) for i in range(120)] + [(read, k) for k in pre] * 2
+    jobs = [(write, i) for i in range(300)] + [(read, k) for k in pre] * 3
     rng.shuffle(jobs)
+    # the first 40 writes happen before the outage starts
+    jobs = [(write, i) for i in range(300, 340)] + jobs
     with ThreadPoolExecutor(16) as pool:
         done = list(pool.map(lambda j: j[0](j[1]), jobs))
     ok(f"{done.count('w')} writes and {done.count('r')} reads, no errors, during the outage")
