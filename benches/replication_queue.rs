@@ -73,7 +73,9 @@ fn no_op() -> OnCommit {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(MetaStore::open(dir.path()).expect("open store"));
+    let store = Arc::new(
+        MetaStore::open(dir.path(), &sluice::meta::MasterKey::from_bytes([7; 32])).expect("open store"),
+    );
     let mut g = c.benchmark_group("replication_enqueue");
     g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
 

@@ -23,6 +23,10 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// File holding the master key that seals the secrets in the metadata
+    /// store (before $SLUICE_MASTER_KEY and the config's [security] sources).
+    #[arg(long, global = true)]
+    master_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +74,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Administration: offline key management here; the admin API client
+    /// arrives with `sluice admin <resource> ...`.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Put dead-letter tasks back in the replication queue.
     Requeue {
         #[arg(long, short, env = "SLUICE_CONFIG")]
@@ -80,16 +90,53 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a new random master key (64 hex digits) to standard output.
+    GenMasterKey,
+    /// Re-seal every secret in the metadata store under a new master key, in
+    /// one transaction. The server must be stopped; start it again with the
+    /// new key.
+    RotateMasterKey {
+        #[arg(long, short, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        /// File holding the new key (the current one comes from the usual sources).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+}
+
 fn main() {
     let cli = Cli::parse();
+    let key_flag = cli.master_key_file;
+    let load_config = |path: Option<PathBuf>| {
+        load_config(path).map(|mut c| {
+            c.security.master_key_flag = key_flag.clone();
+            c
+        })
+    };
     let result = match cli.command.unwrap_or(Command::Serve { config: None }) {
-        Command::Serve { config } => serve(config),
+        Command::Serve { config } => serve(config, key_flag.clone()),
+        Command::Admin { command: AdminCommand::GenMasterKey } => sluice::meta::MasterKey::generate()
+            .map_err(anyhow::Error::from)
+            .and_then(|k| Ok(writeln!(std::io::stdout(), "{}", &*k.to_hex())?)),
+        Command::Admin { command: AdminCommand::RotateMasterKey { config, new_key_file } } => {
+            load_config(config).and_then(|c| {
+                let n = sluice::ops::rotate_master_key(&c, &new_key_file)?;
+                writeln!(std::io::stdout(), "re-sealed {n} secret(s) under the new master key")?;
+                Ok(())
+            })
+        }
         Command::CheckConfig { config } => RawConfig::load(&config)
             .and_then(RawConfig::validate)
             .map(|_| println!("{}: ok", config.display())),
-        Command::Repair { config, bucket, json } => scan(config, bucket, json, Mode::Repair),
-        Command::Discover { config, bucket, json } => scan(config, bucket, json, Mode::Discover),
-        Command::DeadLetters { config, json } => dead_letters(config, json),
+        Command::Repair { config, bucket, json } => {
+            load_config(config).and_then(|c| scan(&c, bucket, json, Mode::Repair))
+        }
+        Command::Discover { config, bucket, json } => {
+            load_config(config).and_then(|c| scan(&c, bucket, json, Mode::Discover))
+        }
+        Command::DeadLetters { config, json } => load_config(config).and_then(|c| dead_letters(&c, json)),
         Command::Requeue { config, id } => load_config(config).and_then(|c| {
             let r = sluice::ops::requeue(&c, id)?;
             writeln!(
@@ -117,9 +164,13 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<sluice::config::Config> 
     raw.validate().context("invalid configuration")
 }
 
-fn scan(config: Option<PathBuf>, bucket: Option<String>, json: bool, mode: Mode) -> anyhow::Result<()> {
-    let config = load_config(config)?;
-    let reports = sluice::ops::scan(&config, bucket.as_deref(), mode)?;
+fn scan(
+    config: &sluice::config::Config,
+    bucket: Option<String>,
+    json: bool,
+    mode: Mode,
+) -> anyhow::Result<()> {
+    let reports = sluice::ops::scan(config, bucket.as_deref(), mode)?;
     sluice::ops::print_reports(&reports, json, mode)?;
     let failed: Vec<&str> = reports.iter().filter(|r| r.error.is_some()).map(|r| r.bucket.as_str()).collect();
     if !failed.is_empty() {
@@ -128,8 +179,8 @@ fn scan(config: Option<PathBuf>, bucket: Option<String>, json: bool, mode: Mode)
     Ok(())
 }
 
-fn dead_letters(config: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
-    let tasks = sluice::ops::dead_letters(&load_config(config)?)?;
+fn dead_letters(config: &sluice::config::Config, json: bool) -> anyhow::Result<()> {
+    let tasks = sluice::ops::dead_letters(config)?;
     let mut out = std::io::stdout().lock();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&tasks)?)?;
@@ -151,7 +202,7 @@ fn dead_letters(config: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
+fn serve(config_path: Option<PathBuf>, master_key_flag: Option<PathBuf>) -> anyhow::Result<()> {
     let (raw, demo) = match &config_path {
         Some(path) => (RawConfig::load(path)?, None),
         None => {
@@ -159,7 +210,8 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             (raw, Some(creds))
         }
     };
-    let config = raw.validate().context("invalid configuration")?;
+    let mut config = raw.validate().context("invalid configuration")?;
+    config.security.master_key_flag = master_key_flag;
     let _log_guard = sluice::observe::logging::init(&config.log);
     let signals =
         signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
@@ -167,6 +219,10 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let server = sluice::server::start(config)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "sluice listening on http://{}", server.addr)?;
+    if let Some(token) = &server.bootstrap_token {
+        writeln!(out, "bootstrap admin token (shown once; store it now):")?;
+        writeln!(out, "  export SLUICE_ADMIN_TOKEN={}", token.expose())?;
+    }
     if let Some(creds) = demo {
         writeln!(out, "demo tenant credentials (bucket \"{}\"):", sluice::demo::DEMO_BUCKET)?;
         writeln!(out, "  export AWS_ACCESS_KEY_ID={}", creds.access_key)?;

@@ -18,7 +18,8 @@ use crate::backend::BackendSet;
 use crate::backend::health::HealthRegistry;
 use crate::backend::s3::S3Io;
 use crate::config::Config;
-use crate::meta::{MetaStore, SnapshotHub};
+use crate::meta::master_key::{IfMissing, KeySource};
+use crate::meta::{MasterKey, MetaStore, SnapshotHub};
 use crate::replication::repair::{BucketReport, Mode, Scanner};
 use crate::replication::{Requeued, Task, now_ms};
 
@@ -27,12 +28,28 @@ const OPS_BLOCKING_THREADS: usize = 2;
 /// Dead letters listed per store read.
 const DEAD_LETTER_PAGE: usize = 1000;
 
+/// The master key of `config`'s data directory (see `meta::master_key`).
+pub fn resolve_master_key(config: &Config, if_missing: IfMissing) -> anyhow::Result<(MasterKey, KeySource)> {
+    crate::meta::master_key::resolve(&config.security, &config.server.data_dir, if_missing)
+        .context("finding the master key")
+}
+
+/// Re-seals every secret of the stopped server's store under the key in
+/// `new_key_file`. Fails when a server holds the data directory.
+pub fn rotate_master_key(config: &Config, new_key_file: &std::path::Path) -> anyhow::Result<usize> {
+    let _lock = crate::meta::lock::DataDirLock::acquire(&config.server.data_dir)?;
+    let new = crate::meta::master_key::read_key_file(new_key_file).context("the new master key")?;
+    let store = open_store(config)?;
+    store.rotate_master_key(&new).context("re-sealing the secrets")
+}
+
 fn open_store(config: &Config) -> anyhow::Result<MetaStore> {
     let dir = config.server.data_dir.join("meta");
     if !dir.join("data.mdb").exists() {
         bail!("no metadata store at {} (has sluice run with this config?)", dir.display());
     }
-    MetaStore::open(&dir).with_context(|| format!("opening metadata store {}", dir.display()))
+    let (key, _) = resolve_master_key(config, IfMissing::Fail)?;
+    MetaStore::open(&dir, &key).with_context(|| format!("opening metadata store {}", dir.display()))
 }
 
 /// Scans `bucket` (every bucket when None): repair queues tasks, discovery

@@ -12,6 +12,8 @@ use std::thread::JoinHandle;
 use anyhow::{Context, anyhow};
 
 use crate::config::Config;
+use crate::meta::lock::DataDirLock;
+use crate::meta::master_key::{IfMissing, KeySource};
 use crate::meta::{MetaStore, SnapshotHub};
 use crate::observe::Registry;
 use crate::runtime::worker::{self, Driver, WorkerSpec};
@@ -74,15 +76,44 @@ pub fn rebuild_pending_index(
 pub struct Server {
     pub addr: SocketAddr,
     pub shared: Arc<Shared>,
+    /// The admin token generated on this first start, to print once.
+    pub bootstrap_token: Option<crate::secret::Secret>,
     threads: Vec<JoinHandle<()>>,
+    _lock: DataDirLock,
 }
 
-/// Opens the store, seeds it from the config, and starts the workers.
+/// The environment variable that gives the bootstrap admin token.
+pub const ADMIN_TOKEN_ENV: &str = "SLUICE_ADMIN_TOKEN";
+
+/// Locks the data directory, opens the store with the master key, seeds it
+/// from the config, and starts the workers.
 pub fn start(config: Config) -> anyhow::Result<Server> {
+    let lock = DataDirLock::acquire(&config.server.data_dir)?;
+    let (master, source) = crate::ops::resolve_master_key(&config, IfMissing::Generate)?;
+    if let KeySource::Generated(_) = &source {
+        tracing::warn!(
+            source = %source,
+            "the master key is stored next to the data it protects; give a master key for production (see SECURITY.md)"
+        );
+    }
     let meta_dir = config.server.data_dir.join("meta");
-    let store = MetaStore::open(&meta_dir)
+    let store = MetaStore::open(&meta_dir, &master)
         .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
-    store.seed(&config, crate::time::now_unix()).context("seeding the metadata store from the config")?;
+    let now = crate::time::now_unix();
+    store.seed(&config, now).context("seeding the metadata store from the config")?;
+    let given_token = match std::env::var(ADMIN_TOKEN_ENV) {
+        Ok(t) if t.len() < crate::config::security::MIN_ADMIN_TOKEN_LEN => {
+            anyhow::bail!(
+                "{ADMIN_TOKEN_ENV}: must be at least {} characters",
+                crate::config::security::MIN_ADMIN_TOKEN_LEN
+            )
+        }
+        Ok(t) => Some(crate::secret::Secret::new(t)),
+        Err(_) => config.security.admin_token.clone(),
+    };
+    let bootstrap_token = store
+        .ensure_bootstrap_token(given_token.as_ref(), now)
+        .context("creating the bootstrap admin token")?;
     let contents = store.load().context("loading the metadata store")?;
     let hub = SnapshotHub::new(&contents);
     let workers = config.worker_count();
@@ -135,7 +166,7 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
             .map_err(|e| anyhow!("worker {id}: {e}"))?;
         addr = bound;
     }
-    Ok(Server { addr, shared, threads })
+    Ok(Server { addr, shared, threads, bootstrap_token, _lock: lock })
 }
 
 impl Server {

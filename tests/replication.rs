@@ -192,17 +192,16 @@ fn multipart_replication_resumes_after_a_crash() {
     let out = c.run_python("put_object.py", &["logs", "big/object", &SIZE.to_string()]);
     let digest = out.lines().find_map(|l| l.strip_prefix("sha256 ")).unwrap().to_string();
     // Watch the task's copy progress in LMDB and kill sluice mid-copy.
-    let meta = c.sluice.data_dir.join("meta");
     let mut parts_before = 0;
     wait_until("10 parts copied", Duration::from_secs(300), || {
-        let store = sluice::meta::MetaStore::open(&meta).unwrap();
+        let store = common::open_store(&c.sluice.data_dir);
         let tasks = store.tasks().all_pending().unwrap();
         parts_before = tasks.iter().filter_map(|t| t.copy.as_ref()).map(|p| p.parts.len()).max().unwrap_or(0);
         parts_before >= 10
     });
     c.kill_sluice();
     // How far it really got: the task as it was at the kill.
-    let store = sluice::meta::MetaStore::open(&meta).unwrap();
+    let store = common::open_store(&c.sluice.data_dir);
     let task = store
         .tasks()
         .all_pending()

@@ -144,7 +144,7 @@ fn placement_honours_residency() {
     let c = Cluster::start(common::any_driver());
     let out = c.run_python("placement.py", &[]);
     // The primaries the backends report are the ones rendezvous hashing picks.
-    let store = sluice::meta::MetaStore::open(&c.sluice.data_dir.join("meta")).unwrap();
+    let store = common::open_store(&c.sluice.data_dir);
     let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
     let any = snap.bucket("any").unwrap();
     let mut checked = 0;

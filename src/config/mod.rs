@@ -18,8 +18,10 @@ use serde::Deserialize;
 use crate::secret::Secret;
 
 pub mod replication;
+pub mod security;
 
 pub use replication::{HealthConfig, RawHealth, RawReplication, ReplicationConfig};
+pub use security::{RawSecurity, SecurityConfig};
 
 /// Default listen address of `sluice serve`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
@@ -50,6 +52,8 @@ pub struct RawConfig {
     pub replication: RawReplication,
     #[serde(default)]
     pub health: RawHealth,
+    #[serde(default)]
+    pub security: RawSecurity,
     /// Storage backends objects are placed on.
     #[serde(default, rename = "backend")]
     pub backends: Vec<RawBackend>,
@@ -194,6 +198,7 @@ pub struct Config {
     pub log: LogConfig,
     pub replication: ReplicationConfig,
     pub health: HealthConfig,
+    pub security: SecurityConfig,
     pub backends: Vec<BackendConfig>,
     pub tenants: Vec<TenantConfig>,
     pub buckets: Vec<BucketConfig>,
@@ -473,6 +478,7 @@ impl RawConfig {
             log: LogConfig { format: log_format, level: self.log.level },
             replication: self.replication.validate()?,
             health: self.health.validate()?,
+            security: self.security.validate()?,
             backends,
             tenants,
             buckets,
@@ -491,7 +497,7 @@ impl Config {
 }
 
 /// Backend ids, tenant names and regions: 1..=64 of `[A-Za-z0-9._-]`.
-fn check_name(field: &str, v: &str) -> anyhow::Result<()> {
+pub fn check_name(field: &str, v: &str) -> anyhow::Result<()> {
     let ok = !v.is_empty()
         && v.len() <= MAX_NAME_LEN
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));

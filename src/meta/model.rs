@@ -1,8 +1,7 @@
 //! The records the metadata store keeps, one LMDB database per kind, JSON-encoded.
 //!
-//! # Security
-//! Secrets are [`Secret`]s: they never print. They are stored as they are given
-//! for now; encryption at rest with an AEAD arrives with the admin work (issue 5).
+//! These are the in-memory forms, secrets in the clear (as [`Secret`]s that
+//! never print). On disk the secrets are sealed: see [`super::stored`].
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +9,7 @@ use crate::config::Endpoint;
 use crate::secret::Secret;
 
 /// A storage backend.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct BackendRecord {
     pub id: String,
     pub endpoint: Endpoint,
@@ -19,6 +18,8 @@ pub struct BackendRecord {
     pub secret_key: Secret,
     pub weight: f64,
     pub signing_region: String,
+    /// Drained: placement no longer chooses it; repair moves its objects off.
+    pub draining: bool,
 }
 
 /// A tenant: the owner of keys and buckets.
@@ -30,13 +31,28 @@ pub struct TenantRecord {
 }
 
 /// An access key of a tenant.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct KeyRecord {
     pub access_key: String,
     pub tenant: String,
     pub secret_key: Secret,
     pub enabled: bool,
     pub created: i64,
+    /// Per-bucket limits; empty = full access to the tenant's buckets.
+    pub perms: Vec<BucketPerm>,
+}
+
+/// What a key may do in one bucket (a key with any `perms` may only touch
+/// the buckets listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketPerm {
+    pub bucket: String,
+    #[serde(default)]
+    pub read: bool,
+    #[serde(default)]
+    pub write: bool,
+    #[serde(default)]
+    pub list: bool,
 }
 
 /// A bucket and its placement policy.

@@ -256,6 +256,7 @@ mod tests {
             secret_key: Secret::new(""),
             weight: 1.0,
             signing_region: "us-east-1".into(),
+            draining: false,
         };
         MetaContents {
             backends: vec![backend("c", "r2"), backend("a", "r1"), backend("b", "r1")],

@@ -8,26 +8,37 @@
 //! - Seeding from the config is idempotent: running it twice leaves the same
 //!   records (bucket ids and creation times are kept).
 //! - Bucket names are global: a name belongs to at most one tenant.
+//! - Every secret on disk is sealed under the master key ([`super::crypto`]).
+//!   A key check record, sealed too, tells a wrong master key at open, before
+//!   anything is written.
 
 use std::path::Path;
 
 use heed::types::{SerdeJson, Str};
 use heed::{Database, Env, EnvOpenOptions};
 
+use super::crypto::{CryptoError, MasterKey, Sealed};
 use super::model::{BackendRecord, BucketRecord, KeyRecord, MetaContents, TenantRecord, new_bucket_id};
+use super::stored::{StoredBackend, StoredKey};
 use crate::config::Config;
 
 /// Size of the LMDB map. Metadata is small (a bucket is ~200 bytes); the map is
 /// sparse on disk, so this only bounds growth.
 pub const META_MAP_SIZE: usize = 1 << 30;
 /// Named databases in the environment (room for the replication queues).
-pub const META_MAX_DBS: u32 = 16;
+pub const META_MAX_DBS: u32 = 32;
 
 /// Errors of the metadata store.
 #[derive(Debug)]
 pub enum MetaError {
     Lmdb(heed::Error),
     Io(std::io::Error),
+    /// The master key does not open this store's secrets.
+    WrongMasterKey,
+    /// Sealing or opening a secret failed (a damaged record).
+    Crypto(CryptoError),
+    /// A record named by an operation does not exist, or a rule refused it.
+    Invalid(String),
     /// The config names a bucket that another tenant already owns in the store.
     BucketOwnedElsewhere {
         bucket: String,
@@ -40,6 +51,11 @@ impl std::fmt::Display for MetaError {
         match self {
             MetaError::Lmdb(e) => write!(f, "metadata store: {e}"),
             MetaError::Io(e) => write!(f, "metadata store: {e}"),
+            MetaError::WrongMasterKey => f.write_str(
+                "the master key does not open this metadata store (wrong key?); nothing was changed",
+            ),
+            MetaError::Crypto(e) => write!(f, "metadata store: {e}"),
+            MetaError::Invalid(m) => f.write_str(m),
             MetaError::BucketOwnedElsewhere { bucket, owner } => {
                 write!(f, "bucket {bucket:?} already belongs to tenant {owner:?} in the metadata store")
             }
@@ -55,6 +71,12 @@ impl From<heed::Error> for MetaError {
     }
 }
 
+impl From<CryptoError> for MetaError {
+    fn from(e: CryptoError) -> Self {
+        MetaError::Crypto(e)
+    }
+}
+
 /// What inserting a bucket found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BucketInsert {
@@ -67,47 +89,145 @@ type Db<T> = Database<Str, SerdeJson<T>>;
 
 /// Length of the server key that authenticates upload ids and continuation tokens.
 pub const SERVER_KEY_LEN: usize = 32;
-/// Record of the server key in the `server` database.
+/// Record of the server key in the `server` database (sealed).
 const SERVER_KEY_RECORD: &str = "mac-key";
+/// Record of the master key check in the `server` database.
+const KEY_CHECK_RECORD: &str = "master-key-check";
+/// What the key check record seals.
+const KEY_CHECK_PLAINTEXT: &[u8] = b"sluice master key check v1";
 
 /// The store. Cheap to share behind an `Arc`; heed's `Env` is thread-safe.
 pub struct MetaStore {
     env: Env,
+    master: MasterKey,
     /// Random key generated on first start; MACs of the tokens sluice hands out.
-    server_key: [u8; SERVER_KEY_LEN],
-    backends: Db<BackendRecord>,
+    server_key: zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>,
+    server: Db<String>,
+    backends: Db<StoredBackend>,
     tenants: Db<TenantRecord>,
-    keys: Db<KeyRecord>,
+    keys: Db<StoredKey>,
     buckets: Db<BucketRecord>,
     uploads: super::uploads::UploadDbs,
+    admin: super::admin_store::AdminDbs,
     /// The replication queue's databases (`crate::replication::store`).
     replication: crate::replication::store::TaskDbs,
 }
 
 impl MetaStore {
-    /// Opens (creating if needed) the store in `dir`.
-    pub fn open(dir: &Path) -> Result<MetaStore, MetaError> {
+    /// Opens (creating if needed) the store in `dir` with the master key.
+    /// A wrong key fails with [`MetaError::WrongMasterKey`] before anything
+    /// is written. The first keyed open of a store written before encryption
+    /// at rest seals its plain secrets.
+    pub fn open(dir: &Path, master: &MasterKey) -> Result<MetaStore, MetaError> {
         std::fs::create_dir_all(dir).map_err(MetaError::Io)?;
         let env = open_env(dir)?;
+        check_master_key(&env, master)?;
         let mut wtxn = env.write_txn()?;
-        let backends = env.create_database(&mut wtxn, Some("backends"))?;
+        let backends: Db<StoredBackend> = env.create_database(&mut wtxn, Some("backends"))?;
         let tenants = env.create_database(&mut wtxn, Some("tenants"))?;
-        let keys = env.create_database(&mut wtxn, Some("keys"))?;
+        let keys: Db<StoredKey> = env.create_database(&mut wtxn, Some("keys"))?;
         let buckets = env.create_database(&mut wtxn, Some("buckets"))?;
         let server: Db<String> = env.create_database(&mut wtxn, Some("server"))?;
         let uploads = super::uploads::UploadDbs::create(&env, &mut wtxn)?;
         let replication = crate::replication::store::TaskDbs::create(&env, &mut wtxn)?;
-        let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)?.and_then(|h| hex::decode(h).ok()) {
-            Some(k) if k.len() == SERVER_KEY_LEN => k.try_into().unwrap_or([0; SERVER_KEY_LEN]),
-            _ => {
-                let mut k = [0u8; SERVER_KEY_LEN];
-                getrandom::fill(&mut k).map_err(|e| MetaError::Io(std::io::Error::other(e.to_string())))?;
-                server.put(&mut wtxn, SERVER_KEY_RECORD, &hex::encode(k))?;
+        let admin = super::admin_store::AdminDbs::create(&env, &mut wtxn)?;
+        if server.get(&wtxn, KEY_CHECK_RECORD)?.is_none() {
+            // A new store, or one from before encryption at rest: seal what is plain.
+            seal_plain_secrets(&mut wtxn, &backends, &keys, master)?;
+            let check = master.seal(KEY_CHECK_RECORD, KEY_CHECK_PLAINTEXT)?;
+            server.put(&mut wtxn, KEY_CHECK_RECORD, &to_json(&check))?;
+        }
+        let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)? {
+            Some(text) => {
+                let key = open_server_key(&text, master)?;
+                if serde_json::from_str::<Sealed>(&text).is_err() {
+                    // Kept as hex before encryption at rest: seal it now.
+                    server.put(
+                        &mut wtxn,
+                        SERVER_KEY_RECORD,
+                        &to_json(&master.seal(SERVER_KEY_RECORD, &*key)?),
+                    )?;
+                }
+                key
+            }
+            None => {
+                let mut k = zeroize::Zeroizing::new([0u8; SERVER_KEY_LEN]);
+                getrandom::fill(&mut *k).map_err(|_| CryptoError::Random)?;
+                server.put(&mut wtxn, SERVER_KEY_RECORD, &to_json(&master.seal(SERVER_KEY_RECORD, &*k)?))?;
                 k
             }
         };
         wtxn.commit()?;
-        Ok(MetaStore { env, server_key, backends, tenants, keys, buckets, uploads, replication })
+        Ok(MetaStore {
+            env,
+            master: master.clone(),
+            server_key,
+            server,
+            backends,
+            tenants,
+            keys,
+            buckets,
+            uploads,
+            admin,
+            replication,
+        })
+    }
+
+    /// Re-seals every secret under `new` and replaces the key check, in one
+    /// transaction. Run it with the server stopped (see `ops::rotate_master_key`).
+    /// Returns the number of secrets re-sealed.
+    pub fn rotate_master_key(&self, new: &MasterKey) -> Result<usize, MetaError> {
+        let mut wtxn = self.env.write_txn()?;
+        let mut n = 0;
+        let keys: Vec<StoredKey> =
+            self.keys.iter(&wtxn)?.map(|i| i.map(|(_, v)| v)).collect::<Result<_, _>>()?;
+        for k in keys {
+            let rec = k.open(&self.master)?;
+            self.keys.put(&mut wtxn, &rec.access_key, &StoredKey::seal(&rec, new)?)?;
+            n += 1;
+        }
+        let backends: Vec<StoredBackend> =
+            self.backends.iter(&wtxn)?.map(|i| i.map(|(_, v)| v)).collect::<Result<_, _>>()?;
+        for b in backends {
+            let rec = b.open(&self.master)?;
+            self.backends.put(&mut wtxn, &rec.id, &StoredBackend::seal(&rec, new)?)?;
+            n += 1;
+        }
+        n += super::admin_store::reseal(self, &mut wtxn, new)?;
+        self.server.put(
+            &mut wtxn,
+            SERVER_KEY_RECORD,
+            &to_json(&new.seal(SERVER_KEY_RECORD, &*self.server_key)?),
+        )?;
+        let check = new.seal(KEY_CHECK_RECORD, KEY_CHECK_PLAINTEXT)?;
+        self.server.put(&mut wtxn, KEY_CHECK_RECORD, &to_json(&check))?;
+        wtxn.commit()?;
+        Ok(n + 1)
+    }
+
+    /// The master key this store was opened with.
+    pub(super) fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    pub(super) fn admin_dbs(&self) -> &super::admin_store::AdminDbs {
+        &self.admin
+    }
+
+    pub(super) fn key_db(&self) -> &Db<StoredKey> {
+        &self.keys
+    }
+
+    pub(super) fn tenant_db(&self) -> &Db<TenantRecord> {
+        &self.tenants
+    }
+
+    pub(super) fn bucket_db(&self) -> &Db<BucketRecord> {
+        &self.buckets
+    }
+
+    pub(super) fn backend_db(&self) -> &Db<StoredBackend> {
+        &self.backends
     }
 
     pub(super) fn env(&self) -> &Env {
@@ -142,22 +262,32 @@ impl MetaStore {
                 secret_key: b.secret_key.clone(),
                 weight: b.weight,
                 signing_region: b.signing_region.clone(),
+                draining: self.backends.get(&wtxn, &b.id)?.is_some_and(|old| old.draining),
             };
-            self.backends.put(&mut wtxn, &rec.id, &rec)?;
+            self.backends.put(&mut wtxn, &rec.id, &StoredBackend::seal(&rec, &self.master)?)?;
         }
         for t in &cfg.tenants {
             let created = self.tenants.get(&wtxn, &t.name)?.map_or(now, |r| r.created);
             self.tenants.put(&mut wtxn, &t.name, &TenantRecord { name: t.name.clone(), created })?;
             for k in &t.keys {
-                let created = self.keys.get(&wtxn, &k.access_key)?.map_or(now, |r| r.created);
+                let old = self.keys.get(&wtxn, &k.access_key)?;
+                if old.as_ref().is_some_and(|o| o.tenant != t.name) {
+                    return Err(MetaError::Invalid(format!(
+                        "access key {:?} already belongs to another tenant in the metadata store",
+                        k.access_key
+                    )));
+                }
+                // The config bootstraps: a key disabled or limited through the
+                // admin API stays so across restarts.
                 let rec = KeyRecord {
                     access_key: k.access_key.clone(),
                     tenant: t.name.clone(),
                     secret_key: k.secret_key.clone(),
-                    enabled: true,
-                    created,
+                    enabled: old.as_ref().is_none_or(|o| o.enabled),
+                    created: old.as_ref().map_or(now, |o| o.created),
+                    perms: old.map(|o| o.perms).unwrap_or_default(),
                 };
-                self.keys.put(&mut wtxn, &rec.access_key, &rec)?;
+                self.keys.put(&mut wtxn, &rec.access_key, &StoredKey::seal(&rec, &self.master)?)?;
             }
         }
         for b in &cfg.buckets {
@@ -190,13 +320,13 @@ impl MetaStore {
         let rtxn = self.env.read_txn()?;
         let mut out = MetaContents::default();
         for item in self.backends.iter(&rtxn)? {
-            out.backends.push(item?.1);
+            out.backends.push(item?.1.open(&self.master)?);
         }
         for item in self.tenants.iter(&rtxn)? {
             out.tenants.push(item?.1);
         }
         for item in self.keys.iter(&rtxn)? {
-            out.keys.push(item?.1);
+            out.keys.push(item?.1.open(&self.master)?);
         }
         for item in self.buckets.iter(&rtxn)? {
             out.buckets.push(item?.1);
@@ -243,10 +373,69 @@ fn open_env(dir: &Path) -> Result<Env, MetaError> {
     Ok(unsafe { opts.open(dir) }?)
 }
 
+/// Fails with [`MetaError::WrongMasterKey`] when the store has a key check
+/// record that `master` does not open. Reads only.
+fn check_master_key(env: &Env, master: &MasterKey) -> Result<(), MetaError> {
+    let rtxn = env.read_txn()?;
+    let server: Option<Db<String>> = env.open_database(&rtxn, Some("server"))?;
+    let Some(server) = server else { return Ok(()) };
+    let Some(text) = server.get(&rtxn, KEY_CHECK_RECORD)? else { return Ok(()) };
+    let sealed: Sealed = serde_json::from_str(&text).map_err(|_| MetaError::Crypto(CryptoError::Format))?;
+    match master.open(KEY_CHECK_RECORD, &sealed) {
+        Ok(p) if &p[..] == KEY_CHECK_PLAINTEXT => Ok(()),
+        _ => Err(MetaError::WrongMasterKey),
+    }
+}
+
+/// Seals the secrets that a store from before encryption at rest kept plain.
+fn seal_plain_secrets(
+    wtxn: &mut heed::RwTxn<'_>,
+    backends: &Db<StoredBackend>,
+    keys: &Db<StoredKey>,
+    master: &MasterKey,
+) -> Result<(), MetaError> {
+    let plain_keys: Vec<StoredKey> =
+        keys.iter(wtxn)?.filter_map(|i| i.map(|(_, v)| v).ok()).filter(|k| k.secret_key.is_plain()).collect();
+    for k in plain_keys {
+        keys.put(wtxn, &k.access_key.clone(), &StoredKey::seal(&k.open(master)?, master)?)?;
+    }
+    let plain_backends: Vec<StoredBackend> = backends
+        .iter(wtxn)?
+        .filter_map(|i| i.map(|(_, v)| v).ok())
+        .filter(|b| b.secret_key.is_plain())
+        .collect();
+    for b in plain_backends {
+        backends.put(wtxn, &b.id.clone(), &StoredBackend::seal(&b.open(master)?, master)?)?;
+    }
+    Ok(())
+}
+
+/// Opens the sealed server key; a store from before encryption at rest kept it as hex.
+fn open_server_key(
+    text: &str,
+    master: &MasterKey,
+) -> Result<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>, MetaError> {
+    let bytes = match serde_json::from_str::<Sealed>(text) {
+        Ok(sealed) => master.open(SERVER_KEY_RECORD, &sealed)?.to_vec(),
+        Err(_) => hex::decode(text).map_err(|_| MetaError::Crypto(CryptoError::Format))?,
+    };
+    let arr: [u8; SERVER_KEY_LEN] = bytes.try_into().map_err(|_| MetaError::Crypto(CryptoError::Format))?;
+    Ok(zeroize::Zeroizing::new(arr))
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::RawConfig;
+
+    /// One key for every store a test opens.
+    pub fn test_key() -> MasterKey {
+        MasterKey::from_bytes([7; 32])
+    }
 
     fn cfg() -> Config {
         RawConfig::from_toml(
@@ -271,7 +460,7 @@ name = "logs"
     #[test]
     fn seeding_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
         store.seed(&cfg(), 100).unwrap();
         let first = store.load().unwrap();
         store.seed(&cfg(), 200).unwrap();
@@ -286,8 +475,8 @@ name = "logs"
     #[test]
     fn server_key_is_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let first = *MetaStore::open(dir.path()).unwrap().server_key();
-        let again = *MetaStore::open(dir.path()).unwrap().server_key();
+        let first = *MetaStore::open(dir.path(), &test_key()).unwrap().server_key();
+        let again = *MetaStore::open(dir.path(), &test_key()).unwrap().server_key();
         assert_eq!(first, again);
         assert_ne!(first, [0; SERVER_KEY_LEN]);
     }
@@ -295,7 +484,7 @@ name = "logs"
     #[test]
     fn bucket_names_are_global() {
         let dir = tempfile::tempdir().unwrap();
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
         store.seed(&cfg(), 1).unwrap();
         let mut rec = store.load().unwrap().buckets[0].clone();
         assert_eq!(store.insert_bucket(&rec).unwrap(), BucketInsert::AlreadyOwnedByYou);

@@ -234,7 +234,8 @@ mod tests {
     #[test]
     fn uploads_and_parts() {
         let dir = tempfile::tempdir().unwrap();
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store =
+            MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap();
         store.insert_upload(&rec("u2", "a/x")).unwrap();
         store.insert_upload(&rec("u1", "a/x")).unwrap();
         store.insert_upload(&rec("u3", "b")).unwrap();

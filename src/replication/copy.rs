@@ -256,7 +256,7 @@ where
     } else {
         let part_size = progress.part_size.max(1);
         let mut v = vec![part_size; (size / part_size) as usize];
-        if size % part_size != 0 || size == 0 {
+        if !size.is_multiple_of(part_size) || size == 0 {
             v.push(size % part_size);
         }
         v

@@ -164,7 +164,7 @@ mod tests {
         });
         for (i, r) in got.into_iter().enumerate() {
             let i = i as u32;
-            assert_eq!(r, if i % 5 == 0 { Err(Canceled) } else { Ok(i) });
+            assert_eq!(r, if i.is_multiple_of(5) { Err(Canceled) } else { Ok(i) });
         }
     }
 }

@@ -289,10 +289,10 @@ impl QueueDepth {
 impl Drop for Enqueuer {
     fn drop(&mut self) {
         drop(self.tx.take());
-        if let Some(h) = self.writer.take() {
-            if h.join().is_err() {
-                tracing::error!("replication writer thread panicked");
-            }
+        if let Some(h) = self.writer.take()
+            && h.join().is_err()
+        {
+            tracing::error!("replication writer thread panicked");
         }
     }
 }
@@ -389,7 +389,9 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Arc<MetaStore>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(MetaStore::open(dir.path()).unwrap());
+        let store = Arc::new(
+            MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap(),
+        );
         (dir, store)
     }
 

@@ -404,7 +404,8 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, MetaStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store =
+            MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap();
         (dir, store)
     }
 
@@ -603,13 +604,15 @@ mod tests {
     fn tasks_and_ids_survive_restart() {
         let dir = tempfile::tempdir().unwrap();
         let (first, done) = {
-            let store = MetaStore::open(dir.path()).unwrap();
+            let store =
+                MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap();
             let first = enqueue(&store, put("a"));
             let done = enqueue(&store, put("b"));
             assert!(store.tasks().complete(done.id).unwrap());
             (first, done)
         };
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store =
+            MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap();
         assert_eq!(store.tasks().all_pending().unwrap(), std::slice::from_ref(&first));
         let next = enqueue(&store, put("c"));
         assert!(next.id > done.id, "ids are never reused");
@@ -617,7 +620,8 @@ mod tests {
         assert!(store.tasks().complete(first.id).unwrap());
         assert!(store.tasks().complete(next.id).unwrap());
         drop(store);
-        let store = MetaStore::open(dir.path()).unwrap();
+        let store =
+            MetaStore::open(dir.path(), &crate::meta::crypto::MasterKey::from_bytes([7; 32])).unwrap();
         assert!(enqueue(&store, put("d")).id > next.id);
     }
 }

@@ -193,11 +193,21 @@ pub fn any_driver() -> &'static str {
 impl Sluice {
     /// Starts `sluice serve --config <file>` with `SLUICE_DRIVER=driver`.
     pub fn start(config_toml: &str, dir: &Path, driver: &str) -> Sluice {
+        Self::spawn(Self::serve_command(config_toml, dir, TEST_MASTER_KEY), driver, dir.join("data"))
+    }
+
+    /// `sluice serve` with `config_toml` written to `dir/sluice.toml`, the
+    /// master key `master_key` and the test admin token.
+    pub fn serve_command(config_toml: &str, dir: &Path, master_key: &str) -> Command {
         let config = dir.join("sluice.toml");
         std::fs::write(&config, config_toml).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        cmd.args(["serve", "--config"]).arg(&config).current_dir(dir);
-        Self::spawn(cmd, driver, dir.join("data"))
+        cmd.args(["serve", "--config"])
+            .arg(&config)
+            .current_dir(dir)
+            .env("SLUICE_MASTER_KEY", master_key)
+            .env("SLUICE_ADMIN_TOKEN", TEST_ADMIN_TOKEN);
+        cmd
     }
 
     /// Spawns a prepared command and waits for its "listening" line.
@@ -370,7 +380,11 @@ impl Cluster {
     /// returns its stdout (panics on a non-zero exit).
     pub fn sluice_cmd(&self, args: &[&str]) -> String {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        cmd.args(args).arg("--config").arg(self.config_path()).current_dir(self.dir.path());
+        cmd.args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .current_dir(self.dir.path())
+            .env("SLUICE_MASTER_KEY", TEST_MASTER_KEY);
         check_output(&format!("sluice {}", args.join(" ")), cmd.output().expect("run sluice"))
     }
 
@@ -432,9 +446,21 @@ impl Cluster {
     }
 }
 
+/// The master key every test cluster runs with (`SLUICE_MASTER_KEY`).
+pub const TEST_MASTER_KEY: &str = "5a1c3e00112233445566778899aabbccddeeff00112233445566778899aabbcc";
+/// The bootstrap admin token of every test cluster (`SLUICE_ADMIN_TOKEN`).
+pub const TEST_ADMIN_TOKEN: &str = "test-bootstrap-admin-token-0123456789";
+
+/// Opens the metadata store of a data directory with the test master key
+/// (LMDB lets tests read it while sluice runs).
+pub fn open_store(data_dir: &Path) -> sluice::meta::MetaStore {
+    let key = sluice::meta::MasterKey::parse(TEST_MASTER_KEY).unwrap();
+    sluice::meta::MetaStore::open(&data_dir.join("meta"), &key).unwrap()
+}
+
 /// Backend ids of `key` of `bucket` (owned by acme) in placement order.
 pub fn placement_order(data_dir: &Path, bucket: &str, key: &str) -> Vec<String> {
-    let store = sluice::meta::MetaStore::open(&data_dir.join("meta")).unwrap();
+    let store = open_store(data_dir);
     let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
     let b = snap.bucket(bucket).expect("bucket exists");
     sluice::placement::placement_order(b.id, key.as_bytes(), &b.candidates)
@@ -711,7 +737,7 @@ pub fn verify_acknowledged(c: &Cluster, expected: &str) -> Verified {
 fn verify(c: &Cluster, expected: &str, strict: bool) -> Verified {
     use sha2::Digest;
     use std::collections::{BTreeMap, BTreeSet};
-    let store = sluice::meta::MetaStore::open(&c.sluice.data_dir.join("meta")).unwrap();
+    let store = open_store(&c.sluice.data_dir);
     let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
     drop(store);
     let mut want: BTreeMap<(String, String), String> = BTreeMap::new();

@@ -232,10 +232,10 @@ impl Cursor {
 fn take_min(cursors: &mut [Cursor], rank: &impl Fn(&str, usize) -> u32) -> Option<Entry> {
     let mut min: Option<(usize, &str)> = None;
     for (i, c) in cursors.iter().enumerate() {
-        if let Some(head) = c.buf.front() {
-            if min.is_none_or(|(_, m)| head.name() < m) {
-                min = Some((i, head.name()));
-            }
+        if let Some(head) = c.buf.front()
+            && min.is_none_or(|(_, m)| head.name() < m)
+        {
+            min = Some((i, head.name()));
         }
     }
     let first = min?.0;

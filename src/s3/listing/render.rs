@@ -98,10 +98,11 @@ pub fn render_v1(bucket: &str, req: &ListRequest, page: &MergedPage, owner: &Own
     element("Name", bucket, out);
     value("Prefix", &req.prefix, url, out);
     value("Marker", req.marker.as_deref().unwrap_or(""), url, out);
-    if page.is_truncated && req.delimiter.is_some() {
-        if let Some(last) = &page.last {
-            value("NextMarker", last.name(), url, out);
-        }
+    if page.is_truncated
+        && req.delimiter.is_some()
+        && let Some(last) = &page.last
+    {
+        value("NextMarker", last.name(), url, out);
     }
     common_tail(req, page, out);
     entries(page, Some(owner), url, out);

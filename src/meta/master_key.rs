@@ -1,0 +1,208 @@
+//! Where the master key comes from, in order of precedence:
+//! 1. `--master-key-file PATH`;
+//! 2. the environment variable `SLUICE_MASTER_KEY` (the key itself);
+//! 3. `security.master_key_file`;
+//! 4. `security.master_key_command` (its standard output, so a Vault or cloud
+//!    KMS CLI plugs in);
+//! 5. otherwise `<data_dir>/master.key`, generated on the first `sluice serve`.
+//!    That file sits next to the data it protects: it is for trying sluice,
+//!    and a warning says so at every start.
+//!
+//! # Security
+//! The key text is read into zeroized buffers and never logged; errors name
+//! the source, never the content.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use zeroize::Zeroizing;
+
+use super::crypto::MasterKey;
+use crate::config::SecurityConfig;
+
+/// The environment variable holding the master key.
+pub const MASTER_KEY_ENV: &str = "SLUICE_MASTER_KEY";
+/// The generated key's file under the data directory.
+pub const GENERATED_KEY_FILE: &str = "master.key";
+/// Most bytes read from a key file or a key command.
+pub const MAX_KEY_SOURCE_BYTES: u64 = 4096;
+/// How long `master_key_command` may run.
+pub const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where the key came from (for logs; never the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Flag(PathBuf),
+    Env,
+    File(PathBuf),
+    Command(String),
+    Generated(PathBuf),
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Flag(p) => write!(f, "--master-key-file {}", p.display()),
+            KeySource::Env => write!(f, "${MASTER_KEY_ENV}"),
+            KeySource::File(p) => write!(f, "security.master_key_file {}", p.display()),
+            KeySource::Command(c) => write!(f, "security.master_key_command {c}"),
+            KeySource::Generated(p) => write!(f, "{} (generated; development only)", p.display()),
+        }
+    }
+}
+
+/// Whether a missing key may be generated under the data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMissing {
+    Generate,
+    Fail,
+}
+
+/// Finds the master key (see the module docs for the order).
+pub fn resolve(
+    security: &SecurityConfig,
+    data_dir: &Path,
+    if_missing: IfMissing,
+) -> anyhow::Result<(MasterKey, KeySource)> {
+    if let Some(path) = &security.master_key_flag {
+        return Ok((read_key_file(path).context("--master-key-file")?, KeySource::Flag(path.to_path_buf())));
+    }
+    if let Some(text) = std::env::var_os(MASTER_KEY_ENV) {
+        let text = Zeroizing::new(text.into_string().map_err(|_| anyhow!("{MASTER_KEY_ENV}: not UTF-8"))?);
+        let key = MasterKey::parse(&text).map_err(|e| anyhow!("{MASTER_KEY_ENV}: {e}"))?;
+        return Ok((key, KeySource::Env));
+    }
+    if let Some(path) = &security.master_key_file {
+        let key = read_key_file(path).context("security.master_key_file")?;
+        return Ok((key, KeySource::File(path.clone())));
+    }
+    if let Some(argv) = &security.master_key_command {
+        let key = run_key_command(argv).context("security.master_key_command")?;
+        return Ok((key, KeySource::Command(argv[0].clone())));
+    }
+    let path = data_dir.join(GENERATED_KEY_FILE);
+    if path.exists() {
+        return Ok((read_key_file(&path)?, KeySource::Generated(path)));
+    }
+    if if_missing == IfMissing::Fail {
+        bail!(
+            "no master key: give --master-key-file, {MASTER_KEY_ENV}, security.master_key_file or \
+             security.master_key_command"
+        );
+    }
+    let key = MasterKey::generate()?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    write_private(&path, key.to_hex().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    Ok((key, KeySource::Generated(path)))
+}
+
+/// Reads a key file (bounded; 64 hex digits or base64).
+pub fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut text = Zeroizing::new(String::new());
+    file.take(MAX_KEY_SOURCE_BYTES)
+        .read_to_string(&mut text)
+        .with_context(|| format!("reading {}", path.display()))?;
+    MasterKey::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+fn run_key_command(argv: &[String]) -> anyhow::Result<MasterKey> {
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {:?}", argv[0]))?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let reader = std::thread::spawn(move || {
+        let mut text = Zeroizing::new(String::new());
+        let r = stdout.take(MAX_KEY_SOURCE_BYTES).read_to_string(&mut text);
+        r.map(|_| text)
+    });
+    let deadline = Instant::now() + KEY_COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{:?} did not finish within {}s", argv[0], KEY_COMMAND_TIMEOUT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = reader.join().map_err(|_| anyhow!("reading the output failed"))??;
+    if !status.success() {
+        bail!("{:?} failed ({status})", argv[0]);
+    }
+    MasterKey::parse(&text).map_err(|e| anyhow!("the output of {:?}: {e}", argv[0]))
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sec() -> SecurityConfig {
+        SecurityConfig::default()
+    }
+
+    #[test]
+    fn file_command_and_generated_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MasterKey::generate().unwrap();
+        let file = dir.path().join("k");
+        std::fs::write(&file, format!("{}\n", &*key.to_hex())).unwrap();
+        // The flag wins over the config (the env var is not set in unit tests).
+        let cfg = SecurityConfig {
+            master_key_flag: Some(file.clone()),
+            master_key_command: Some(vec!["false".into()]),
+            ..sec()
+        };
+        let (k, src) = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap();
+        assert_eq!(*k.to_hex(), *key.to_hex());
+        assert_eq!(src, KeySource::Flag(file.clone()));
+
+        let cfg = SecurityConfig {
+            master_key_command: Some(vec!["cat".into(), file.display().to_string()]),
+            ..sec()
+        };
+        let (k, _) = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap();
+        assert_eq!(*k.to_hex(), *key.to_hex());
+
+        let cfg = SecurityConfig { master_key_command: Some(vec!["false".into()]), ..sec() };
+        let err = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap_err();
+        assert!(format!("{err:#}").contains("master_key_command"), "{err:#}");
+
+        let data = dir.path().join("data");
+        let err = resolve(&sec(), &data, IfMissing::Fail).unwrap_err();
+        assert!(format!("{err:#}").contains("no master key"));
+        let (g, src) = resolve(&sec(), &data, IfMissing::Generate).unwrap();
+        assert!(matches!(src, KeySource::Generated(_)));
+        let (again, _) = resolve(&sec(), &data, IfMissing::Fail).unwrap();
+        assert_eq!(*g.to_hex(), *again.to_hex(), "the generated key is kept");
+    }
+
+    #[test]
+    fn a_bad_key_file_names_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k");
+        std::fs::write(&file, "not a key").unwrap();
+        let cfg = SecurityConfig { master_key_flag: Some(file), ..sec() };
+        let err = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap_err();
+        assert!(format!("{err:#}").contains("64 hex digits"), "{err:#}");
+    }
+}
