@@ -14,9 +14,11 @@
 //! - [`backend`]: the `Backend` trait, the S3 and `file://` kinds.
 //! - [`meta`]: the LMDB metadata store and the per-core snapshots read from it.
 //! - [`replication`]: the durable replication queue (tasks in LMDB, per-core group commit).
+//! - [`admin`]: the admin API, RBAC and audit log.
 //! - [`observe`]: metrics, health, logging.
 //! - [`config`], [`error`], [`secret`]: configuration, S3 errors, secret newtypes.
 
+pub mod admin;
 pub mod backend;
 pub mod config;
 pub mod demo;

@@ -30,6 +30,19 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name (`OTHER` for methods sluice does not know).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+
     fn from_bytes(s: &str) -> Method {
         match s {
             "GET" => Method::Get,

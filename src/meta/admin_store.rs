@@ -377,7 +377,7 @@ impl MetaStore {
         crate::config::check_name("name", name).map_err(|e| invalid(e.to_string()))?;
         let mut wtxn = self.env().write_txn()?;
         if self.tenant_db().get(&wtxn, name)?.is_some() {
-            return Err(invalid(format!("tenant {name:?} already exists")));
+            return Err(MetaError::Conflict(format!("tenant {name:?} already exists")));
         }
         let rec = TenantRecord { name: name.to_string(), created: now };
         self.tenant_db().put(&mut wtxn, name, &rec)?;
@@ -393,7 +393,9 @@ impl MetaStore {
             return Ok(false);
         }
         if self.bucket_db().iter(&wtxn)?.filter_map(Result::ok).any(|(_, b)| b.tenant == name) {
-            return Err(invalid(format!("tenant {name:?} still owns buckets; delete them first")));
+            return Err(MetaError::Conflict(format!(
+                "tenant {name:?} still owns buckets; delete them first"
+            )));
         }
         let keys: Vec<String> = self
             .key_db()

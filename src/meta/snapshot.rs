@@ -33,6 +33,8 @@ pub struct BackendInfo {
     pub secret_key: Secret,
     pub signing_region: String,
     pub weight: f64,
+    /// Placement no longer chooses it (see `admin`: drain); reads still look there.
+    pub draining: bool,
     /// Resolved address of an `http://` backend (None when resolution failed;
     /// requests to it then fail as unreachable).
     pub addr: Option<SocketAddr>,
@@ -46,6 +48,8 @@ pub struct KeyInfo {
     pub tenant: String,
     pub secret: Secret,
     pub enabled: bool,
+    /// Per-bucket limits; empty = full access to the tenant's buckets.
+    pub perms: Vec<super::model::BucketPerm>,
 }
 
 /// Live per-bucket state shared by all cores, kept across snapshots.
@@ -69,8 +73,11 @@ pub struct BucketInfo {
     pub created: i64,
     /// The bucket's name on every backend.
     pub physical: String,
-    /// Backends the residency allows, as placement candidates.
+    /// Backends the residency allows, as placement candidates (draining ones excluded).
     pub candidates: Vec<Candidate>,
+    /// Draining backends the residency allows: reads look there last, until
+    /// repair has moved their objects.
+    pub draining: Vec<u16>,
     pub state: Arc<BucketState>,
 }
 
@@ -118,6 +125,7 @@ impl Snapshot {
                     secret_key: b.secret_key.clone(),
                     signing_region: b.signing_region.clone(),
                     weight: b.weight,
+                    draining: b.draining,
                     addr,
                     host_header,
                 }
@@ -127,8 +135,12 @@ impl Snapshot {
             .keys
             .iter()
             .map(|k| {
-                let info =
-                    KeyInfo { tenant: k.tenant.clone(), secret: k.secret_key.clone(), enabled: k.enabled };
+                let info = KeyInfo {
+                    tenant: k.tenant.clone(),
+                    secret: k.secret_key.clone(),
+                    enabled: k.enabled,
+                    perms: k.perms.clone(),
+                };
                 (k.access_key.clone(), info)
             })
             .collect();
@@ -161,7 +173,7 @@ impl Snapshot {
 fn candidates_for(backends: &[BackendInfo], residency: &[String]) -> Vec<Candidate> {
     backends
         .iter()
-        .filter(|b| placement::is_allowed(&b.region, residency))
+        .filter(|b| !b.draining && placement::is_allowed(&b.region, residency))
         .map(|b| Candidate::new(b.index, &b.id, b.weight))
         .collect()
 }
@@ -182,6 +194,11 @@ fn bucket_info(
         created: b.created,
         physical: placement::physical_bucket_name(&b.tenant, &b.name),
         candidates: candidates_for(backends, &b.residency),
+        draining: backends
+            .iter()
+            .filter(|x| x.draining && placement::is_allowed(&x.region, &b.residency))
+            .map(|x| x.index)
+            .collect(),
         state: states.get(&id).cloned().unwrap_or_default(),
     }
 }

@@ -37,8 +37,10 @@ pub enum MetaError {
     WrongMasterKey,
     /// Sealing or opening a secret failed (a damaged record).
     Crypto(CryptoError),
-    /// A record named by an operation does not exist, or a rule refused it.
+    /// A request the store refuses (bad name, missing record it refers to).
     Invalid(String),
+    /// The change conflicts with what exists (a name taken, a tenant with buckets).
+    Conflict(String),
     /// The config names a bucket that another tenant already owns in the store.
     BucketOwnedElsewhere {
         bucket: String,
@@ -55,7 +57,7 @@ impl std::fmt::Display for MetaError {
                 "the master key does not open this metadata store (wrong key?); nothing was changed",
             ),
             MetaError::Crypto(e) => write!(f, "metadata store: {e}"),
-            MetaError::Invalid(m) => f.write_str(m),
+            MetaError::Invalid(m) | MetaError::Conflict(m) => f.write_str(m),
             MetaError::BucketOwnedElsewhere { bucket, owner } => {
                 write!(f, "bucket {bucket:?} already belongs to tenant {owner:?} in the metadata store")
             }

@@ -32,7 +32,7 @@ use crate::s3::object_ops::{
 };
 use crate::s3::replicate::{after_write, plan_write};
 use crate::s3::respond::{self, XML};
-use crate::s3::service::Ctx;
+use crate::s3::service::{BucketAccess, Ctx};
 
 /// The object an `x-amz-copy-source` header names.
 struct CopySource<'a> {
@@ -125,7 +125,7 @@ pub async fn copy_object(
     check_key(key)?;
     refuse_unsupported_write_headers(ctx, true)?;
     let src = parse_copy_source(ctx)?;
-    let src_b = ctx.owned_bucket(&src.bucket)?;
+    let src_b = ctx.bucket_for(&src.bucket, BucketAccess::Read)?;
     check_key(&src.key)?;
     let replace = match ctx.head.header_str("x-amz-metadata-directive") {
         None => false,
@@ -236,7 +236,7 @@ pub async fn upload_part_copy(
     let number = part_number(ctx)?;
     let open = open_upload(ctx, b, key).await?;
     let src = parse_copy_source(ctx)?;
-    let src_b = ctx.owned_bucket(&src.bucket)?;
+    let src_b = ctx.bucket_for(&src.bucket, BucketAccess::Read)?;
     check_key(&src.key)?;
     let head_req = GetRequest {
         bucket: &src_b.physical,

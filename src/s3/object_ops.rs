@@ -500,6 +500,11 @@ pub async fn read_with_failover(
                             order.push(*c);
                         }
                     }
+                    for d in &b.draining {
+                        if !order.contains(d) {
+                            order.push(*d);
+                        }
+                    }
                     plan = ReadPlan { order, deleted: false };
                     i = 0;
                     false

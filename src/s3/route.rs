@@ -42,11 +42,15 @@ pub enum Operation {
     Rejected,
     Health,
     Metrics,
+    /// The admin API (`/admin/v1/...`).
+    Admin,
+    /// The `/proxy/{bucket}/{key}` routes.
+    Proxy,
 }
 
 impl Operation {
     /// Metric label values, in [`Operation::index`] order.
-    pub const NAMES: [&'static str; 25] = [
+    pub const NAMES: [&'static str; 27] = [
         "ListBuckets",
         "CreateBucket",
         "HeadBucket",
@@ -72,6 +76,8 @@ impl Operation {
         "Rejected",
         "Health",
         "Metrics",
+        "Admin",
+        "Proxy",
     ];
 
     /// Position in [`Operation::NAMES`].
@@ -102,6 +108,8 @@ impl Operation {
             Operation::Rejected => 22,
             Operation::Health => 23,
             Operation::Metrics => 24,
+            Operation::Admin => 25,
+            Operation::Proxy => 26,
         }
     }
 

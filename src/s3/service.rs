@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::error::{S3Error, S3ErrorCode};
 use crate::http::{Exchange, Handler, Method, RequestHead};
-use crate::meta::{BucketInfo, Snapshot};
+use crate::meta::{BucketInfo, BucketPerm, Snapshot};
 use crate::replication::metrics::QueueGauges;
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::{Operation, Route, route};
@@ -33,14 +33,67 @@ pub struct Ctx<'r, 'h> {
     pub payload: PayloadHash,
     /// The chunk-signature chain of a signed aws-chunked body.
     pub chunk_signer: Option<ChunkSigner>,
+    /// The signing key's per-bucket limits (empty: the whole tenant).
+    pub perms: &'r [BucketPerm],
+    /// What the operation does to its bucket.
+    pub access: BucketAccess,
+}
+
+/// What an operation does to a bucket, for per-key bucket permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketAccess {
+    Read,
+    Write,
+    List,
+}
+
+impl BucketAccess {
+    /// The access class of `op`.
+    pub fn of(op: Operation) -> BucketAccess {
+        match op {
+            Operation::ListObjects
+            | Operation::ListObjectsV2
+            | Operation::ListMultipartUploads
+            | Operation::ListParts
+            | Operation::ListBuckets => BucketAccess::List,
+            Operation::GetObject
+            | Operation::HeadObject
+            | Operation::HeadBucket
+            | Operation::GetBucketLocation => BucketAccess::Read,
+            _ => BucketAccess::Write,
+        }
+    }
+
+    /// Whether `perms` (empty: no limits) allow this access to `bucket`.
+    pub fn allowed(self, perms: &[BucketPerm], bucket: &str) -> bool {
+        perms.is_empty()
+            || perms.iter().any(|p| {
+                p.bucket == bucket
+                    && match self {
+                        BucketAccess::Read => p.read,
+                        BucketAccess::Write => p.write,
+                        BucketAccess::List => p.list,
+                    }
+            })
+    }
 }
 
 impl Ctx<'_, '_> {
     /// The bucket `name` if the caller's tenant owns it.
     pub fn owned_bucket(&self, name: &str) -> Result<&Arc<BucketInfo>, S3Error> {
+        self.bucket_for(name, self.access)
+    }
+
+    /// The bucket `name` if the caller's tenant owns it and the key may do
+    /// `access` there (a copy reads its source bucket).
+    pub fn bucket_for(&self, name: &str, access: BucketAccess) -> Result<&Arc<BucketInfo>, S3Error> {
         match self.snap.bucket(name) {
             None => Err(S3Error::new(S3ErrorCode::NoSuchBucket)),
             Some(b) if b.tenant != self.tenant => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+            Some(_) if !access.allowed(self.perms, name) => Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "This access key may not do that in this bucket.",
+            )),
             Some(b) => Ok(b),
         }
     }
@@ -61,7 +114,7 @@ impl S3Service {
         &self,
         head: &RequestHead<'_>,
         snap: &Snapshot,
-    ) -> Result<(String, PayloadHash, Option<ChunkSigner>), S3Error> {
+    ) -> Result<(String, Vec<BucketPerm>, PayloadHash, Option<ChunkSigner>), S3Error> {
         let input = AuthInput::from_head(head);
         let auth = sigv4::detect(&input)?;
         let Some(access_key) = auth.access_key() else {
@@ -73,7 +126,7 @@ impl S3Service {
         let (scratch, cache) = &mut *sig;
         let verified = sigv4::verify(&input, &auth, &key.secret, snap.generation, &ctx, scratch, cache)?;
         let signer = verified.payload.has_chunk_signatures().then(|| ChunkSigner::new(&verified));
-        Ok((key.tenant.clone(), verified.payload, signer))
+        Ok((key.tenant.clone(), key.perms.clone(), verified.payload, signer))
     }
 
     async fn serve(
@@ -82,6 +135,9 @@ impl S3Service {
         ex: &mut Exchange<'_>,
         request_id: &str,
     ) -> (Operation, Result<u16, S3Error>) {
+        if head.path == "/admin" || head.path.starts_with("/admin/") {
+            return (Operation::Admin, Ok(crate::admin::api::serve(&self.core, head, ex, request_id).await));
+        }
         let domain = self.core.shared.config.server.domain.as_deref();
         let route = match route(head.method, head.path, head.query, head.header_str("host"), domain) {
             Ok(r) => r,
@@ -91,17 +147,26 @@ impl S3Service {
             return (op, self.serve_internal(op, head, ex, request_id).await);
         }
         let snap = self.core.snapshot();
-        let (tenant, payload, chunk_signer) = match self.authenticate(head, &snap) {
+        let (tenant, perms, payload, chunk_signer) = match self.authenticate(head, &snap) {
             Ok(a) => a,
             Err(e) => return (Operation::Rejected, Err(e)),
         };
-        let ctx =
-            Ctx { core: &self.core, head, request_id, snap: &snap, tenant: &tenant, payload, chunk_signer };
         // A copy source turns a PUT into CopyObject or UploadPartCopy.
         let op = match route.op {
             Operation::PutObject if head.header("x-amz-copy-source").is_some() => Operation::CopyObject,
             Operation::UploadPart if head.header("x-amz-copy-source").is_some() => Operation::UploadPartCopy,
             op => op,
+        };
+        let ctx = Ctx {
+            core: &self.core,
+            head,
+            request_id,
+            snap: &snap,
+            tenant: &tenant,
+            payload,
+            chunk_signer,
+            perms: &perms,
+            access: BucketAccess::of(op),
         };
         let bucket = route.bucket.as_deref().unwrap_or("");
         let key = route.key.as_deref().unwrap_or("");
@@ -139,9 +204,11 @@ impl S3Service {
                 format!("{name} is not implemented by sluice."),
             )),
             Operation::MethodNotAllowed => Err(S3Error::new(S3ErrorCode::MethodNotAllowed)),
-            Operation::Rejected | Operation::Health | Operation::Metrics => {
-                Err(S3Error::new(S3ErrorCode::InternalError))
-            }
+            Operation::Rejected
+            | Operation::Health
+            | Operation::Metrics
+            | Operation::Admin
+            | Operation::Proxy => Err(S3Error::new(S3ErrorCode::InternalError)),
         };
         (op, result)
     }

@@ -1,0 +1,736 @@
+//! The admin REST API under `/admin/v1`, in JSON.
+//!
+//! Each request: match the endpoint ([`super::rbac::ENDPOINTS`]),
+//! authenticate the bearer token (stored only as a hash), find the tenant
+//! that owns the resource, authorize with [`super::rbac::allowed`], run the
+//! change off the event loop, publish a new metadata snapshot (every core
+//! sees it at its next request, without a restart), answer, and append an
+//! audit line.
+//!
+//! # Security
+//! - A token's value never reaches a log; the audit log names its public id.
+//! - Secrets (a new access key's secret, a new token, a new API key) are in
+//!   the response to the call that creates them, and nowhere else, ever.
+//! - Backend secret keys are never returned; endpoints are (operators need
+//!   them), but only to `admin` and `viewer` tokens.
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::audit::{AuditRecord, append, audit_path};
+use super::error::AdminError;
+use super::rbac::{Access, Endpoint, Matched, NoMatch, allowed, match_endpoint};
+use crate::backend::Backend;
+use crate::config::{Endpoint as BackendEndpoint, MAX_REPLICAS, check_name};
+use crate::http::{Exchange, RequestHead};
+use crate::meta::{AdminTokenRecord, BackendRecord, BucketPerm, BucketRecord, MetaError, Role, Snapshot};
+use crate::runtime::core::CoreCtx;
+use crate::s3::route::query_value;
+use crate::secret::Secret;
+use crate::server::Shared;
+
+/// Largest admin request body.
+pub const MAX_ADMIN_BODY: usize = 64 * 1024;
+/// Content-Type of admin responses.
+const JSON: &[u8] = b"application/json";
+
+/// The caller, once authenticated.
+struct Caller {
+    token: AdminTokenRecord,
+}
+
+/// Serves one admin request; returns the status sent.
+pub async fn serve(
+    core: &Rc<CoreCtx>,
+    head: &RequestHead<'_>,
+    ex: &mut Exchange<'_>,
+    request_id: &str,
+) -> u16 {
+    let (caller, action, result) = handle(core, head, ex).await;
+    let (status, body) = match result {
+        Ok((status, v)) => (status, serde_json::to_vec(&v).unwrap_or_default()),
+        Err(e) => (e.status(), e.to_json()),
+    };
+    let rec = AuditRecord {
+        time: String::from_utf8_lossy(&crate::time::format_iso8601(crate::time::now_unix())).into_owned(),
+        request_id: request_id.to_string(),
+        token_id: caller.as_ref().map_or_else(|| "-".to_string(), |c| c.token.id.clone()),
+        role: caller.as_ref().map(|c| c.token.role.as_str()),
+        tenant: caller.as_ref().and_then(|c| c.token.tenant.clone()),
+        action: action.map_or_else(|| "-".to_string(), |e| format!("{e:?}")),
+        method: head.method.as_str().to_string(),
+        path: head.path.to_string(),
+        status,
+        result: if status < 300 {
+            "ok".to_string()
+        } else {
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        },
+    };
+    let path = audit_path(&core.shared.config);
+    let _ = monoio::spawn_blocking(move || {
+        if let Err(e) = append(&path, &rec) {
+            tracing::error!(error = %e, "writing the audit log failed");
+        }
+    })
+    .await;
+    let _ = crate::s3::respond::send(ex, status, request_id, &[], Some(JSON), &body).await;
+    status
+}
+
+type Outcome = Result<(u16, Value), AdminError>;
+
+async fn handle(
+    core: &Rc<CoreCtx>,
+    head: &RequestHead<'_>,
+    ex: &mut Exchange<'_>,
+) -> (Option<Caller>, Option<Endpoint>, Outcome) {
+    let matched = match match_endpoint(head.method, head.path) {
+        Ok(m) => m,
+        Err(NoMatch::NotFound) => {
+            return (None, None, Err(AdminError::NotFound("no such admin endpoint".into())));
+        }
+        Err(NoMatch::Method) => return (None, None, Err(AdminError::MethodNotAllowed)),
+    };
+    let endpoint = matched.row.endpoint;
+    let caller = match authenticate(core, head).await {
+        Ok(c) => c,
+        Err(e) => return (None, Some(endpoint), Err(e)),
+    };
+    let body = match ex.read_small_body(MAX_ADMIN_BODY).await {
+        Ok(b) => b,
+        Err(crate::http::BodyError::TooLarge) => {
+            return (Some(caller), Some(endpoint), Err(AdminError::TooLarge));
+        }
+        Err(_) => {
+            return (
+                Some(caller),
+                Some(endpoint),
+                Err(AdminError::BadRequest("the request body did not arrive".into())),
+            );
+        }
+    };
+    let result = dispatch(core, head, &matched, &caller, &body).await;
+    (Some(caller), Some(endpoint), result)
+}
+
+async fn authenticate(core: &Rc<CoreCtx>, head: &RequestHead<'_>) -> Result<Caller, AdminError> {
+    let token = head
+        .header_str("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AdminError::Unauthorized("an admin token is required (Authorization: Bearer ...)"))?
+        .to_string();
+    let found = blocking(core, move |s| s.store.find_admin_token(&token)).await?;
+    let token = found.ok_or(AdminError::Unauthorized("the admin token is not valid"))?;
+    Ok(Caller { token })
+}
+
+/// Runs a store call on the blocking pool.
+async fn blocking<R: Send + 'static>(
+    core: &Rc<CoreCtx>,
+    f: impl FnOnce(&Shared) -> Result<R, MetaError> + Send + 'static,
+) -> Result<R, AdminError> {
+    let shared = core.shared.clone();
+    match monoio::spawn_blocking(move || f(&shared)).await {
+        Ok(r) => r.map_err(AdminError::from),
+        Err(_) => Err(AdminError::Internal),
+    }
+}
+
+/// Runs a change and publishes the new snapshot to every core.
+async fn change<R: Send + 'static>(
+    core: &Rc<CoreCtx>,
+    f: impl FnOnce(&Shared) -> Result<R, MetaError> + Send + 'static,
+) -> Result<R, AdminError> {
+    blocking(core, move |s| {
+        let r = f(s)?;
+        s.hub.publish(&s.store.load()?);
+        Ok(r)
+    })
+    .await
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(if body.is_empty() { b"{}" } else { body })
+        .map_err(|e| AdminError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// Checks the caller's role against the endpoint's access class for a
+/// resource of tenant `owner`.
+fn authorize(caller: &Caller, access: Access, owner: Option<&str>) -> Result<(), AdminError> {
+    if allowed(caller.token.role, caller.token.tenant.as_deref(), access, owner) {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden)
+    }
+}
+
+/// Whether a listing entry of `tenant` is visible to the caller.
+fn visible(caller: &Caller, tenant: &str) -> bool {
+    caller.token.role != Role::TenantAdmin || caller.token.tenant.as_deref() == Some(tenant)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct KeyBody {
+    perms: Vec<BucketPerm>,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BucketBody {
+    tenant: String,
+    name: String,
+    #[serde(default)]
+    residency: Vec<String>,
+    replicas: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyBody {
+    residency: Option<Vec<String>>,
+    replicas: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackendBody {
+    id: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<Secret>,
+    weight: Option<f64>,
+    signing_region: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+    role: String,
+    tenant: Option<String>,
+}
+
+fn key_json(k: &crate::meta::KeyInfo, access_key: &str) -> Value {
+    json!({"access_key": access_key, "tenant": k.tenant, "enabled": k.enabled, "perms": k.perms})
+}
+
+fn bucket_json(b: &crate::meta::BucketInfo) -> Value {
+    json!({"name": b.name, "tenant": b.tenant, "residency": b.residency, "replicas": b.replicas, "created": b.created})
+}
+
+fn backend_json(b: &crate::meta::BackendInfo, up: bool) -> Value {
+    let endpoint = match &b.endpoint {
+        BackendEndpoint::Http { host, port } => format!("http://{host}:{port}"),
+        BackendEndpoint::File { root } => format!("file://{}", root.display()),
+    };
+    json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining, "up": up})
+}
+
+/// The tenant owning `bucket`, or 404.
+fn bucket_owner(snap: &Snapshot, bucket: &str) -> Result<String, AdminError> {
+    snap.bucket(bucket)
+        .map(|b| b.tenant.clone())
+        .ok_or_else(|| AdminError::NotFound(format!("no bucket {bucket:?}")))
+}
+
+/// Checks a residency + replicas policy against the backends.
+fn check_policy(snap: &Snapshot, residency: &[String], replicas: u8) -> Result<(), AdminError> {
+    if replicas == 0 || replicas > MAX_REPLICAS {
+        return Err(AdminError::BadRequest(format!("replicas must be 1..={MAX_REPLICAS}")));
+    }
+    let eligible = snap.candidates(residency).len();
+    if usize::from(replicas) > eligible {
+        return Err(AdminError::BadRequest(format!(
+            "the policy needs {replicas} replicas but only {eligible} backend(s) are eligible"
+        )));
+    }
+    Ok(())
+}
+
+async fn dispatch(
+    core: &Rc<CoreCtx>,
+    head: &RequestHead<'_>,
+    m: &Matched<'_>,
+    caller: &Caller,
+    body: &[u8],
+) -> Outcome {
+    let snap = core.snapshot();
+    let access = m.row.access;
+    let now = crate::time::now_unix();
+    let p0 = m.params[0].to_string();
+    let p1 = m.params[1].to_string();
+    match m.row.endpoint {
+        Endpoint::ListTenants => {
+            authorize(caller, access, None)?;
+            let contents = blocking(core, |s| s.store.load()).await?;
+            let list: Vec<Value> = contents
+                .tenants
+                .iter()
+                .filter(|t| visible(caller, &t.name))
+                .map(|t| json!({"name": t.name, "created": t.created}))
+                .collect();
+            Ok((200, json!({ "tenants": list })))
+        }
+        Endpoint::CreateTenant => {
+            authorize(caller, access, None)?;
+            let b: NameBody = parse(body)?;
+            let t = change(core, move |s| s.store.create_tenant(&b.name, now)).await?;
+            Ok((201, json!({"name": t.name, "created": t.created})))
+        }
+        Endpoint::DeleteTenant => {
+            authorize(caller, access, Some(&p0))?;
+            let name = p0.clone();
+            match change(core, move |s| s.store.delete_tenant(&name)).await? {
+                true => Ok((200, json!({"deleted": p0}))),
+                false => Err(AdminError::NotFound(format!("no tenant {p0:?}"))),
+            }
+        }
+        Endpoint::ListKeys => {
+            authorize(caller, access, Some(&p0))?;
+            let mut list: Vec<(&String, &crate::meta::KeyInfo)> =
+                snap.keys.iter().filter(|(_, k)| k.tenant == p0).collect();
+            list.sort_by(|a, b| a.0.cmp(b.0));
+            let list: Vec<Value> = list.into_iter().map(|(ak, k)| key_json(k, ak)).collect();
+            Ok((200, json!({ "keys": list })))
+        }
+        Endpoint::CreateKey => {
+            authorize(caller, access, Some(&p0))?;
+            let b: KeyBody = parse(body)?;
+            check_perms(&snap, &p0, &b.perms)?;
+            let tenant = p0.clone();
+            let k = change(core, move |s| s.store.create_key(&tenant, b.perms, now)).await?;
+            Ok((
+                201,
+                json!({"access_key": k.access_key, "secret_key": k.secret_key.expose(), "tenant": k.tenant,
+                       "enabled": k.enabled, "perms": k.perms}),
+            ))
+        }
+        Endpoint::EnableKey | Endpoint::DisableKey | Endpoint::DeleteKey => {
+            let owner = snap.keys.get(&p0).map(|k| k.tenant.clone());
+            authorize(caller, access, Some(owner.as_deref().unwrap_or("")))?;
+            if owner.is_none() {
+                return Err(AdminError::NotFound(format!("no access key {p0:?}")));
+            }
+            let ak = p0.clone();
+            if m.row.endpoint == Endpoint::DeleteKey {
+                change(core, move |s| s.store.delete_key(&ak)).await?;
+                return Ok((200, json!({"deleted": p0})));
+            }
+            let enabled = m.row.endpoint == Endpoint::EnableKey;
+            change(core, move |s| s.store.update_key(&ak, |r| r.enabled = enabled)).await?;
+            Ok((200, json!({"access_key": p0, "enabled": enabled})))
+        }
+        Endpoint::ListBuckets => {
+            authorize(caller, access, None)?;
+            let mut list: Vec<&std::sync::Arc<crate::meta::BucketInfo>> =
+                snap.buckets.values().filter(|b| visible(caller, &b.tenant)).collect();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok((200, json!({ "buckets": list.into_iter().map(|b| bucket_json(b)).collect::<Vec<_>>() })))
+        }
+        Endpoint::CreateBucket => {
+            let b: BucketBody = parse(body)?;
+            authorize(caller, access, Some(&b.tenant))?;
+            create_bucket(core, &snap, b, now).await
+        }
+        Endpoint::UpdateBucketPolicy => {
+            let owner = bucket_owner(&snap, &p0);
+            authorize(caller, access, Some(owner.as_deref().unwrap_or("")))?;
+            owner?;
+            let b: PolicyBody = parse(body)?;
+            let current = snap.bucket(&p0).ok_or(AdminError::Internal)?;
+            let residency = b.residency.clone().unwrap_or_else(|| current.residency.clone());
+            let replicas = b.replicas.unwrap_or(current.replicas);
+            check_policy(&snap, &residency, replicas)?;
+            let name = p0.clone();
+            let rec = change(core, move |s| s.store.update_bucket_policy(&name, b.residency, b.replicas))
+                .await?
+                .ok_or_else(|| AdminError::NotFound(format!("no bucket {p0:?}")))?;
+            rebalance(core, Some(p0.clone()));
+            Ok((
+                200,
+                json!({"name": rec.name, "tenant": rec.tenant, "residency": rec.residency,
+                             "replicas": rec.replicas, "rebalance": "started"}),
+            ))
+        }
+        Endpoint::ListBackends => {
+            authorize(caller, access, None)?;
+            let up = core.shared.health.states();
+            let list: Vec<Value> = snap
+                .backends
+                .iter()
+                .map(|b| backend_json(b, up.iter().find(|(id, _)| *id == b.id).is_none_or(|(_, u)| *u)))
+                .collect();
+            Ok((200, json!({ "backends": list })))
+        }
+        Endpoint::AddBackend | Endpoint::UpdateBackend => {
+            authorize(caller, access, None)?;
+            let b: BackendBody = parse(body)?;
+            let adding = m.row.endpoint == Endpoint::AddBackend;
+            let id = if adding {
+                b.id.clone().ok_or_else(|| AdminError::BadRequest("id is required".into()))?
+            } else {
+                p0.clone()
+            };
+            let existing_id = id.clone();
+            let existing = blocking(core, move |s| s.store.backend(&existing_id)).await?;
+            let rec = backend_record(&id, existing, b, adding)?;
+            let out = backend_json_record(&rec);
+            change(core, move |s| s.store.put_backend(&rec)).await?;
+            // New eligible backends need the buckets' physical buckets.
+            monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
+            if !adding {
+                rebalance(core, None);
+            }
+            Ok((if adding { 201 } else { 200 }, out))
+        }
+        Endpoint::DrainBackend => {
+            authorize(caller, access, None)?;
+            let id = p0.clone();
+            let Some(mut rec) = blocking(core, move |s| s.store.backend(&id)).await? else {
+                return Err(AdminError::NotFound(format!("no backend {p0:?}")));
+            };
+            rec.draining = true;
+            for b in snap.buckets.values() {
+                let eligible =
+                    b.candidates.iter().filter(|c| snap.backends[usize::from(c.index)].id != rec.id).count();
+                if usize::from(b.replicas) > eligible {
+                    return Err(AdminError::Conflict(format!(
+                        "bucket {:?} needs {} replicas; without {p0:?} only {eligible} backend(s) are eligible",
+                        b.name, b.replicas
+                    )));
+                }
+            }
+            change(core, move |s| s.store.put_backend(&rec)).await?;
+            rebalance(core, None);
+            Ok((200, json!({"id": p0, "draining": true, "rebalance": "started"})))
+        }
+        Endpoint::RemoveBackend => {
+            authorize(caller, access, None)?;
+            let Some(b) = snap.backends.iter().find(|b| b.id == p0) else {
+                return Err(AdminError::NotFound(format!("no backend {p0:?}")));
+            };
+            if !b.draining {
+                return Err(AdminError::Conflict(format!(
+                    "drain backend {p0:?} first, and remove it once repair has moved its objects"
+                )));
+            }
+            let id = p0.clone();
+            change(core, move |s| s.store.delete_backend(&id)).await?;
+            Ok((200, json!({"deleted": p0})))
+        }
+        Endpoint::ReplicationStatus => {
+            authorize(caller, access, None)?;
+            let (backlog, dead) =
+                blocking(core, |s| Ok((s.store.tasks().pending()?, s.store.tasks().dead_count()?))).await?;
+            let now_ms = crate::replication::now_ms();
+            let lag = backlog.oldest_created_ms.map_or(0.0, |t| now_ms.saturating_sub(t) as f64 / 1000.0);
+            let backends: Vec<Value> =
+                core.shared.health.states().into_iter().map(|(id, up)| json!({"id": id, "up": up})).collect();
+            Ok((
+                200,
+                json!({"pending": backlog.pending, "dead": dead, "lag_seconds": lag, "backends": backends}),
+            ))
+        }
+        Endpoint::DeadLetters => {
+            authorize(caller, access, None)?;
+            let tasks = blocking(core, |s| s.store.tasks().list_dead(0, 1000)).await?;
+            let list: Vec<Value> = tasks
+                .iter()
+                .map(|t| {
+                    let bucket =
+                        snap.buckets.values().find(|b| b.id_hex == t.bucket_id).map(|b| b.name.clone());
+                    json!({"id": t.id, "bucket": bucket, "key": t.key, "kind": format!("{:?}", t.kind),
+                           "attempts": t.attempts, "error": t.last_error})
+                })
+                .collect();
+            Ok((200, json!({ "dead_letters": list })))
+        }
+        Endpoint::ExplainPlacement => {
+            let owner = bucket_owner(&snap, &p0);
+            authorize(caller, access, Some(owner.as_deref().unwrap_or("")))?;
+            owner?;
+            let key = query_value(head.query, "key")
+                .and_then(crate::s3::route::decode)
+                .ok_or_else(|| AdminError::BadRequest("give the object key as ?key=".into()))?;
+            explain(core, &snap, &p0, &key)
+        }
+        Endpoint::ListTokens => {
+            authorize(caller, access, None)?;
+            let list = blocking(core, |s| s.store.list_admin_tokens()).await?;
+            Ok((200, json!({ "tokens": list })))
+        }
+        Endpoint::CreateToken => {
+            authorize(caller, access, None)?;
+            let b: TokenBody = parse(body)?;
+            let role = Role::parse(&b.role)
+                .ok_or_else(|| AdminError::BadRequest("role must be admin, tenant-admin or viewer".into()))?;
+            let (token, rec) =
+                blocking(core, move |s| s.store.create_admin_token(&b.name, role, b.tenant.as_deref(), now))
+                    .await?;
+            Ok((
+                201,
+                json!({"token": token.expose(), "id": rec.id, "name": rec.name, "role": rec.role, "tenant": rec.tenant}),
+            ))
+        }
+        Endpoint::DeleteToken => {
+            authorize(caller, access, None)?;
+            let id = p0.clone();
+            match blocking(core, move |s| s.store.delete_admin_token(&id)).await? {
+                true => Ok((200, json!({"deleted": p0}))),
+                false => Err(AdminError::NotFound(format!("no token {p0:?}"))),
+            }
+        }
+        Endpoint::ListApiKeys => {
+            authorize(caller, access, Some(&p0))?;
+            let all = blocking(core, |s| s.store.api_keys()).await?;
+            let list: Vec<Value> = all
+                .into_iter()
+                .filter(|(_, k)| k.tenant == p0)
+                .map(|(_, k)| json!({"id": k.id, "name": k.name, "tenant": k.tenant, "perms": k.perms, "created": k.created}))
+                .collect();
+            Ok((200, json!({ "api_keys": list })))
+        }
+        Endpoint::CreateApiKey => {
+            authorize(caller, access, Some(&p0))?;
+            let b: KeyBody = parse(body)?;
+            check_perms(&snap, &p0, &b.perms)?;
+            let tenant = p0.clone();
+            let (key, rec) =
+                change(core, move |s| s.store.create_api_key(&tenant, &b.name, b.perms, now)).await?;
+            Ok((
+                201,
+                json!({"api_key": key.expose(), "id": rec.id, "name": rec.name, "tenant": rec.tenant, "perms": rec.perms}),
+            ))
+        }
+        Endpoint::DeleteApiKey => {
+            authorize(caller, access, Some(&p0))?;
+            let all = blocking(core, |s| s.store.api_keys()).await?;
+            if !all.iter().any(|(_, k)| k.id == p1 && k.tenant == p0) {
+                return Err(AdminError::NotFound(format!("no API key {p1:?} in tenant {p0:?}")));
+            }
+            let id = p1.clone();
+            change(core, move |s| s.store.delete_api_key(&id)).await?;
+            Ok((200, json!({"deleted": p1})))
+        }
+    }
+}
+
+/// Per-bucket permissions may only name the tenant's own buckets.
+fn check_perms(snap: &Snapshot, tenant: &str, perms: &[BucketPerm]) -> Result<(), AdminError> {
+    for p in perms {
+        match snap.bucket(&p.bucket) {
+            Some(b) if b.tenant == tenant => {}
+            _ => {
+                return Err(AdminError::BadRequest(format!(
+                    "tenant {tenant:?} has no bucket {:?}",
+                    p.bucket
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: i64) -> Outcome {
+    if let Err(why) = crate::s3::names::check_bucket_name(&b.name) {
+        return Err(AdminError::BadRequest(format!("bucket name {:?}: {why}", b.name)));
+    }
+    if !snap.keys.values().any(|k| k.tenant == b.tenant) && !tenant_exists(core, &b.tenant).await? {
+        return Err(AdminError::BadRequest(format!("no tenant {:?}", b.tenant)));
+    }
+    let replicas = b.replicas.unwrap_or(core.shared.config.server.default_replicas);
+    check_policy(snap, &b.residency, replicas)?;
+    if snap.bucket(&b.name).is_some() {
+        return Err(AdminError::Conflict(format!("bucket {:?} already exists", b.name)));
+    }
+    let physical = crate::placement::physical_bucket_name(&b.tenant, &b.name);
+    for c in snap.candidates(&b.residency) {
+        let backend = core.backend(snap, c.index).ok_or(AdminError::Internal)?;
+        if let Err(e) = backend.create_bucket(&physical).await {
+            let id = &snap.backends[usize::from(c.index)].id;
+            tracing::warn!(backend = %id, error = ?e, "creating a physical bucket failed");
+            return Err(AdminError::Unavailable(format!("backend {id:?} is unavailable")));
+        }
+    }
+    let rec = BucketRecord {
+        name: b.name.clone(),
+        tenant: b.tenant.clone(),
+        id: crate::meta::model::new_bucket_id(),
+        residency: b.residency,
+        replicas,
+        created: now,
+    };
+    let out =
+        json!({"name": rec.name, "tenant": rec.tenant, "residency": rec.residency, "replicas": rec.replicas});
+    let inserted = change(core, move |s| s.store.insert_bucket(&rec)).await?;
+    match inserted {
+        crate::meta::BucketInsert::Created => Ok((201, out)),
+        _ => Err(AdminError::Conflict(format!("bucket {:?} already exists", b.name))),
+    }
+}
+
+async fn tenant_exists(core: &Rc<CoreCtx>, tenant: &str) -> Result<bool, AdminError> {
+    let t = tenant.to_string();
+    blocking(core, move |s| Ok(s.store.load()?.tenants.iter().any(|x| x.name == t))).await
+}
+
+/// A backend record from a request body: a new one (`adding`) or the
+/// existing one with the fields given replaced.
+fn backend_record(
+    id: &str,
+    existing: Option<BackendRecord>,
+    b: BackendBody,
+    adding: bool,
+) -> Result<BackendRecord, AdminError> {
+    let bad = |m: String| AdminError::BadRequest(m);
+    check_name("id", id).map_err(|e| bad(e.to_string()))?;
+    let mut rec = match (existing, adding) {
+        (Some(_), true) => return Err(AdminError::Conflict(format!("backend {id:?} already exists"))),
+        (None, false) => return Err(AdminError::NotFound(format!("no backend {id:?}"))),
+        (Some(r), false) => r,
+        (None, true) => {
+            let endpoint = b.endpoint.as_deref().ok_or_else(|| bad("endpoint is required".into()))?;
+            let region = b.region.clone().ok_or_else(|| bad("region is required".into()))?;
+            BackendRecord {
+                id: id.to_string(),
+                endpoint: BackendEndpoint::parse(endpoint).map_err(|e| bad(format!("endpoint: {e}")))?,
+                region,
+                access_key: String::new(),
+                secret_key: Secret::new(""),
+                weight: 1.0,
+                signing_region: crate::config::DEFAULT_REGION.to_string(),
+                draining: false,
+            }
+        }
+    };
+    if let Some(e) = &b.endpoint {
+        rec.endpoint = BackendEndpoint::parse(e).map_err(|e| bad(format!("endpoint: {e}")))?;
+    }
+    if let Some(r) = b.region {
+        check_name("region", &r).map_err(|e| bad(e.to_string()))?;
+        rec.region = r;
+    }
+    if let Some(a) = b.access_key {
+        rec.access_key = a;
+    }
+    if let Some(s) = b.secret_key {
+        rec.secret_key = s;
+    }
+    if let Some(w) = b.weight {
+        if !crate::placement::is_valid_weight(w) {
+            return Err(bad("weight must be a positive finite number".into()));
+        }
+        rec.weight = w;
+    }
+    if let Some(r) = b.signing_region {
+        rec.signing_region = r;
+    }
+    if matches!(rec.endpoint, BackendEndpoint::Http { .. })
+        && (rec.access_key.is_empty() || rec.secret_key.is_empty())
+    {
+        return Err(bad("S3 backends need access_key and secret_key".into()));
+    }
+    Ok(rec)
+}
+
+fn backend_json_record(b: &BackendRecord) -> Value {
+    let endpoint = match &b.endpoint {
+        BackendEndpoint::Http { host, port } => format!("http://{host}:{port}"),
+        BackendEndpoint::File { root } => format!("file://{}", root.display()),
+    };
+    json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining})
+}
+
+/// Starts a repair pass (one bucket, or all) on this core: a policy or
+/// backend change moves objects through the replication engine.
+fn rebalance(core: &Rc<CoreCtx>, bucket: Option<String>) {
+    let core = core.clone();
+    monoio::spawn(async move {
+        let snap = core.snapshot();
+        let scanner = crate::replication::repair::Scanner {
+            snap: &snap,
+            backends: |i| core.backend(&snap, i),
+            store: core.shared.store.clone(),
+            mode: crate::replication::repair::Mode::Repair,
+            rate: None,
+        };
+        let mut names: Vec<&String> =
+            snap.buckets.keys().filter(|n| bucket.as_ref().is_none_or(|b| b == *n)).collect();
+        names.sort();
+        for name in names {
+            let r = scanner.scan_bucket(&snap.buckets[name]).await;
+            tracing::info!(bucket = %r.bucket, queued = r.queued, misplaced = r.misplaced, "rebalance pass");
+            if r.queued > 0 {
+                core.replication_kick.notify();
+            }
+        }
+    });
+}
+
+/// Where `key` of `bucket` lives: the replica list in placement order with
+/// each replica's state.
+fn explain(core: &Rc<CoreCtx>, snap: &Snapshot, bucket: &str, key: &str) -> Outcome {
+    let b = snap.bucket(bucket).ok_or(AdminError::Internal)?;
+    let replicas = crate::placement::place(b.id, key.as_bytes(), &b.candidates, usize::from(b.replicas))
+        .map_err(|e| AdminError::Conflict(format!("the bucket's policy cannot be placed: {e}")))?;
+    let pending = core.shared.pending.get(b.id, key);
+    let list: Vec<Value> = replicas
+        .iter()
+        .enumerate()
+        .map(|(i, &idx)| {
+            let be = &snap.backends[usize::from(idx)];
+            let state = match &pending {
+                None => "in sync",
+                Some(p) if p.done.contains(&be.id) => "in sync",
+                Some(p) if p.source == be.id => "holds the newest version",
+                Some(_) => "pending",
+            };
+            json!({"backend": be.id, "region": be.region, "role": if i == 0 { "primary" } else { "replica" },
+                   "up": core.is_up(snap, idx), "state": state})
+        })
+        .collect();
+    Ok((
+        200,
+        json!({"bucket": bucket, "key": key, "replicas": list, "pending_task": pending.map(|p| p.task_id)}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_bodies_validate() {
+        let body = |j: &str| -> BackendBody { serde_json::from_str(j).unwrap() };
+        let r =
+            backend_record("b1", None, body(r#"{"endpoint":"file:///tmp/x","region":"r1"}"#), true).unwrap();
+        assert_eq!(r.region, "r1");
+        let e =
+            backend_record("b1", None, body(r#"{"endpoint":"http://h:1","region":"r1"}"#), true).unwrap_err();
+        assert!(matches!(e, AdminError::BadRequest(m) if m.contains("access_key")));
+        let e = backend_record("b1", Some(r.clone()), body("{}"), true).unwrap_err();
+        assert_eq!(e.status(), 409);
+        let e = backend_record("b1", None, body("{}"), false).unwrap_err();
+        assert_eq!(e.status(), 404);
+        let w = backend_record("b1", Some(r), body(r#"{"weight":2.5}"#), false).unwrap();
+        assert_eq!(w.weight, 2.5);
+        assert!(serde_json::from_str::<BackendBody>(r#"{"nope":1}"#).is_err());
+    }
+}
