@@ -74,8 +74,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Administration: offline key management here; the admin API client
-    /// arrives with `sluice admin <resource> ...`.
+    /// Administration: the admin API client (`--url`, `--token` or
+    /// $SLUICE_ADMIN_URL, $SLUICE_ADMIN_TOKEN; `--json`), and offline master
+    /// key management.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -104,6 +105,74 @@ enum AdminCommand {
         #[arg(long)]
         new_key_file: PathBuf,
     },
+    /// Tenants (admin API).
+    Tenants {
+        #[command(subcommand)]
+        command: TenantCmd,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Access keys (admin API).
+    Keys {
+        #[command(subcommand)]
+        command: KeyCmd,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Buckets and their policies (admin API).
+    Buckets {
+        #[command(subcommand)]
+        command: BucketCmd,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Storage backends (admin API).
+    Backends {
+        #[command(subcommand)]
+        command: BackendCmd,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Replication status (admin API).
+    Replication {
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Dead-letter replication tasks (admin API).
+    DeadLetters {
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Where a key lives: its replicas and their state (admin API).
+    Placement {
+        bucket: String,
+        key: String,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+    /// Admin tokens (admin API).
+    Tokens {
+        #[command(subcommand)]
+        command: TokenCmd,
+        #[command(flatten)]
+        conn: AdminConn,
+    },
+}
+
+impl AdminCommand {
+    fn conn(&self) -> Option<&AdminConn> {
+        match self {
+            AdminCommand::Tenants { conn, .. }
+            | AdminCommand::Keys { conn, .. }
+            | AdminCommand::Buckets { conn, .. }
+            | AdminCommand::Backends { conn, .. }
+            | AdminCommand::Replication { conn }
+            | AdminCommand::DeadLetters { conn }
+            | AdminCommand::Placement { conn, .. }
+            | AdminCommand::Tokens { conn, .. } => Some(conn),
+            AdminCommand::GenMasterKey | AdminCommand::RotateMasterKey { .. } => None,
+        }
+    }
 }
 
 fn main() {
@@ -126,6 +195,17 @@ fn main() {
                 writeln!(std::io::stdout(), "re-sealed {n} secret(s) under the new master key")?;
                 Ok(())
             })
+        }
+        Command::Admin { command } => {
+            let conn = command.conn().map(|c| AdminConn {
+                url: c.url.clone(),
+                token: c.token.clone(),
+                json: c.json,
+            });
+            match conn {
+                Some(conn) => admin_api(&conn, command),
+                None => Ok(()),
+            }
         }
         Command::CheckConfig { config } => RawConfig::load(&config)
             .and_then(RawConfig::validate)
@@ -250,5 +330,183 @@ fn serve(config_path: Option<PathBuf>, master_key_flag: Option<PathBuf>) -> anyh
     });
     server.join();
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Where the admin API is, and how to print its answers.
+#[derive(clap::Args)]
+struct AdminConn {
+    /// The sluice endpoint serving /admin/v1.
+    #[arg(long, env = "SLUICE_ADMIN_URL", default_value = "http://127.0.0.1:9000", global = true)]
+    url: String,
+    /// An admin token.
+    #[arg(long, env = "SLUICE_ADMIN_TOKEN", hide_env_values = true, default_value = "", global = true)]
+    token: String,
+    /// Print the API's JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    List,
+    Create { name: String },
+    Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// The tenant's access keys.
+    List {
+        tenant: String,
+    },
+    /// A new key (its secret is shown once).
+    Create {
+        tenant: String,
+    },
+    Enable {
+        access_key: String,
+    },
+    Disable {
+        access_key: String,
+    },
+    Delete {
+        access_key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BucketCmd {
+    List,
+    Create {
+        tenant: String,
+        name: String,
+        #[arg(long)]
+        replicas: Option<u8>,
+        /// Regions, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        residency: Vec<String>,
+    },
+    /// Change residency and/or replicas (starts a rebalance).
+    SetPolicy {
+        name: String,
+        #[arg(long)]
+        replicas: Option<u8>,
+        #[arg(long, value_delimiter = ',')]
+        residency: Option<Vec<String>>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackendCmd {
+    List,
+    Add {
+        id: String,
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        access_key: Option<String>,
+        /// The backend's secret key (or $SLUICE_BACKEND_SECRET_KEY).
+        #[arg(long, env = "SLUICE_BACKEND_SECRET_KEY", hide_env_values = true)]
+        secret_key: Option<String>,
+        #[arg(long)]
+        weight: Option<f64>,
+    },
+    Drain {
+        id: String,
+    },
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    List,
+    /// A new admin token (shown once).
+    Create {
+        name: String,
+        /// admin, tenant-admin or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    Delete {
+        id: String,
+    },
+}
+
+/// One admin API call for a CLI command: (method, path, body).
+fn admin_request(cmd: AdminCommand) -> Option<(&'static str, String, Option<serde_json::Value>)> {
+    use serde_json::json;
+    Some(match cmd {
+        AdminCommand::Tenants { command, .. } => match command {
+            TenantCmd::List => ("GET", "tenants".into(), None),
+            TenantCmd::Create { name } => ("POST", "tenants".into(), Some(json!({ "name": name }))),
+            TenantCmd::Delete { name } => ("DELETE", format!("tenants/{name}"), None),
+        },
+        AdminCommand::Keys { command, .. } => match command {
+            KeyCmd::List { tenant } => ("GET", format!("tenants/{tenant}/keys"), None),
+            KeyCmd::Create { tenant } => ("POST", format!("tenants/{tenant}/keys"), Some(json!({}))),
+            KeyCmd::Enable { access_key } => ("POST", format!("keys/{access_key}/enable"), None),
+            KeyCmd::Disable { access_key } => ("POST", format!("keys/{access_key}/disable"), None),
+            KeyCmd::Delete { access_key } => ("DELETE", format!("keys/{access_key}"), None),
+        },
+        AdminCommand::Buckets { command, .. } => match command {
+            BucketCmd::List => ("GET", "buckets".into(), None),
+            BucketCmd::Create { tenant, name, replicas, residency } => (
+                "POST",
+                "buckets".into(),
+                Some(json!({"tenant": tenant, "name": name, "replicas": replicas, "residency": residency})),
+            ),
+            BucketCmd::SetPolicy { name, replicas, residency } => (
+                "PUT",
+                format!("buckets/{name}/policy"),
+                Some(json!({"replicas": replicas, "residency": residency})),
+            ),
+        },
+        AdminCommand::Backends { command, .. } => match command {
+            BackendCmd::List => ("GET", "backends".into(), None),
+            BackendCmd::Add { id, endpoint, region, access_key, secret_key, weight } => (
+                "POST",
+                "backends".into(),
+                Some(json!({"id": id, "endpoint": endpoint, "region": region, "access_key": access_key,
+                            "secret_key": secret_key, "weight": weight})),
+            ),
+            BackendCmd::Drain { id } => ("POST", format!("backends/{id}/drain"), None),
+            BackendCmd::Remove { id } => ("DELETE", format!("backends/{id}"), None),
+        },
+        AdminCommand::Replication { .. } => ("GET", "replication".into(), None),
+        AdminCommand::DeadLetters { .. } => ("GET", "replication/dead-letters".into(), None),
+        AdminCommand::Placement { bucket, key, .. } => {
+            let key: String =
+                percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC).collect();
+            ("GET", format!("placement/{bucket}?key={key}"), None)
+        }
+        AdminCommand::Tokens { command, .. } => match command {
+            TokenCmd::List => ("GET", "tokens".into(), None),
+            TokenCmd::Create { name, role, tenant } => {
+                ("POST", "tokens".into(), Some(json!({"name": name, "role": role, "tenant": tenant})))
+            }
+            TokenCmd::Delete { id } => ("DELETE", format!("tokens/{id}"), None),
+        },
+        AdminCommand::GenMasterKey | AdminCommand::RotateMasterKey { .. } => return None,
+    })
+}
+
+/// Runs an admin API command and prints the answer.
+fn admin_api(conn: &AdminConn, cmd: AdminCommand) -> anyhow::Result<()> {
+    let Some((method, path, body)) = admin_request(cmd) else { return Ok(()) };
+    let client = sluice::admin::client::AdminClient::new(&conn.url, &conn.token)?;
+    let v = client.call(method, &path, body.as_ref())?;
+    let text = if conn.json {
+        format!("{}\n", serde_json::to_string_pretty(&v)?)
+    } else {
+        sluice::admin::client::render(&v)
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Administration: the admin REST API under `/admin/v1` ([`api`]), its
 //! role-based access table ([`rbac`]), errors ([`error`]) and audit log
-//! ([`audit`]).
+//! ([`audit`]), and the client `sluice admin ...` uses ([`client`]).
 
 pub mod api;
 pub mod audit;
+pub mod client;
 pub mod error;
 pub mod rbac;

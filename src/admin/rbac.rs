@@ -72,7 +72,7 @@ const fn row(endpoint: Endpoint, method: Method, pattern: &'static str, access: 
 }
 
 /// The admin API, all of it.
-pub const ENDPOINTS: &[Row] = &[
+pub static ENDPOINTS: &[Row] = &[
     row(Endpoint::ListTenants, Method::Get, "/admin/v1/tenants", Access::Read),
     row(Endpoint::CreateTenant, Method::Post, "/admin/v1/tenants", Access::AdminOnly),
     row(Endpoint::DeleteTenant, Method::Delete, "/admin/v1/tenants/{tenant}", Access::AdminOnly),
