@@ -40,7 +40,10 @@ pub fn rotate_master_key(config: &Config, new_key_file: &std::path::Path) -> any
     let _lock = crate::meta::lock::DataDirLock::acquire(&config.server.data_dir)?;
     let new = crate::meta::master_key::read_key_file(new_key_file).context("the new master key")?;
     let store = open_store(config)?;
-    store.rotate_master_key(&new).context("re-sealing the secrets")
+    let n = store.rotate_master_key(&new).context("re-sealing the secrets")?;
+    // Values sealed under the old key must not linger in free pages.
+    store.compact(&config.server.data_dir.join("meta")).context("compacting the metadata store")?;
+    Ok(n)
 }
 
 fn open_store(config: &Config) -> anyhow::Result<MetaStore> {

@@ -97,8 +97,15 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         );
     }
     let meta_dir = config.server.data_dir.join("meta");
-    let store = MetaStore::open(&meta_dir, &master)
+    let mut store = MetaStore::open(&meta_dir, &master)
         .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
+    if store.migrated() {
+        // The plain secrets just sealed must not linger in free pages.
+        store.compact(&meta_dir).context("compacting the metadata store after sealing its secrets")?;
+        store = MetaStore::open(&meta_dir, &master)
+            .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
+        tracing::info!("sealed the secrets of a store written before encryption at rest");
+    }
     let now = crate::time::now_unix();
     store.seed(&config, now).context("seeding the metadata store from the config")?;
     let given_token = match std::env::var(ADMIN_TOKEN_ENV) {

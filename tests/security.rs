@@ -106,7 +106,31 @@ fn sha256_of_files(dir: &Path) -> Vec<(String, String)> {
 /// start with a clear error and changes nothing.
 #[test]
 fn secrets_at_rest_rotation_and_wrong_key() {
-    let mut c = Cluster::start(common::any_driver());
+    const JWT_SECRET: &str = "jwt-hs256-secret-for-the-at-rest-scan";
+    let jwt = format!(
+        "[[jwt]]\nname = \"idp\"\nissuer = \"https://idp\"\naudience = \"sluice\"\nhs256_secret = \"{JWT_SECRET}\"\n"
+    );
+    let mut c = Cluster::start_with(common::any_driver(), &jwt);
+    // Secrets made through the admin API: an access key, an API key, a token.
+    let admin = |path: &str, body: &str| -> serde_json::Value {
+        let mut s = std::net::TcpStream::connect(c.sluice.addr).unwrap();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TEST_ADMIN_TOKEN}\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert!((200..300).contains(&status), "{path}: {status}");
+        serde_json::from_slice(&out).unwrap()
+    };
+    let key = admin("/admin/v1/tenants/acme/keys", "{}");
+    let api = admin("/admin/v1/tenants/acme/api-keys", r#"{"name":"a"}"#);
+    let tok = admin("/admin/v1/tokens", r#"{"name":"t","role":"viewer"}"#);
+    let made: Vec<String> = vec![
+        key["secret_key"].as_str().unwrap().to_string(),
+        api["api_key"].as_str().unwrap().to_string(),
+        tok["token"].as_str().unwrap().to_string(),
+    ];
     let (status, _) = {
         let mut s = std::net::TcpStream::connect(c.sluice.addr).unwrap();
         let body = b"sealed away";
@@ -120,8 +144,9 @@ fn secrets_at_rest_rotation_and_wrong_key() {
     assert_eq!(status, 200);
     let backend_secrets: Vec<String> = c.backends.iter().map(|b| b.secret_key.clone()).collect();
     let mut secrets: Vec<&str> =
-        vec![&c.acme.secret_key, &c.umbrella.secret_key, TEST_ADMIN_TOKEN, TEST_MASTER_KEY];
+        vec![&c.acme.secret_key, &c.umbrella.secret_key, TEST_ADMIN_TOKEN, TEST_MASTER_KEY, JWT_SECRET];
     secrets.extend(backend_secrets.iter().map(String::as_str));
+    secrets.extend(made.iter().map(String::as_str));
     let data = c.sluice.data_dir.clone();
     assert_eq!(leaks(&data, &secrets), Vec::<String>::new());
     assert!(!leaks(c.dir.path(), &[&c.acme.secret_key]).is_empty(), "the scan finds the config file's copy");
@@ -174,4 +199,10 @@ fn secrets_at_rest_rotation_and_wrong_key() {
         data.clone(),
     );
     assert_eq!(get_status(&c, "/any/at-rest"), (200, b"sealed away".to_vec()));
+    // The API key (stored as a keyed hash) still authenticates on /proxy.
+    let mut s = std::net::TcpStream::connect(c.sluice.addr).unwrap();
+    let req =
+        format!("GET /proxy/any/at-rest HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\n\r\n", made[1]);
+    std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut s).2, b"sealed away".to_vec());
 }

@@ -151,7 +151,7 @@ async fn change<R: Send + 'static>(
 ) -> Result<R, AdminError> {
     blocking(core, move |s| {
         let r = f(s)?;
-        s.hub.publish(&s.store.load()?);
+        s.hub.reload(&s.store)?;
         Ok(r)
     })
     .await
@@ -358,6 +358,14 @@ async fn dispatch(
             let residency = b.residency.clone().unwrap_or_else(|| current.residency.clone());
             let replicas = b.replicas.unwrap_or(current.replicas);
             check_policy(&snap, &residency, replicas)?;
+            // The physical bucket must exist on every backend the policy makes eligible.
+            for c in snap.candidates(&residency) {
+                let backend = core.backend(&snap, c.index).ok_or(AdminError::Internal)?;
+                if backend.create_bucket(&current.physical).await.is_err() {
+                    let id = &snap.backends[usize::from(c.index)].id;
+                    return Err(AdminError::Unavailable(format!("backend {id:?} is unavailable")));
+                }
+            }
             let name = p0.clone();
             let rec = change(core, move |s| s.store.update_bucket_policy(&name, b.residency, b.replicas))
                 .await?
@@ -390,14 +398,54 @@ async fn dispatch(
             };
             let existing_id = id.clone();
             let existing = blocking(core, move |s| s.store.backend(&existing_id)).await?;
-            let rec = backend_record(&id, existing, b, adding)?;
+            let old = existing.clone();
+            let mut rec = backend_record(&id, existing, b, adding)?;
             let out = backend_json_record(&rec);
-            change(core, move |s| s.store.put_backend(&rec)).await?;
-            // New eligible backends need the buckets' physical buckets.
-            monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
-            if !adding {
-                rebalance(core, None);
+            // A region change must leave every bucket placeable.
+            if let Some(old) = &old
+                && old.region != rec.region
+            {
+                for bucket in snap.buckets.values() {
+                    let eligible = snap
+                        .backends
+                        .iter()
+                        .filter(|x| !x.draining)
+                        .map(|x| if x.id == rec.id { rec.region.as_str() } else { x.region.as_str() })
+                        .filter(|region| crate::placement::is_allowed(region, &bucket.residency))
+                        .count();
+                    if usize::from(bucket.replicas) > eligible {
+                        return Err(AdminError::Conflict(format!(
+                            "bucket {:?} needs {} replicas; with region {:?} only {eligible} backend(s) are eligible",
+                            bucket.name, bucket.replicas, rec.region
+                        )));
+                    }
+                }
             }
+            // Placement takes the backend only once it holds the physical
+            // bucket of every bucket it becomes eligible for: it is written
+            // draining first, prepared, then opened.
+            let moved = old.as_ref().is_none_or(|o| o.region != rec.region || o.endpoint != rec.endpoint);
+            if !moved {
+                change(core, move |s| s.store.put_backend(&rec)).await?;
+                rebalance(core, None);
+                return Ok((200, out));
+            }
+            let serving = !rec.draining;
+            rec.draining = true;
+            let staged = rec.clone();
+            change(core, move |s| s.store.put_backend(&staged)).await?;
+            if let Err(e) = prepare_backend(core, &rec).await {
+                if adding {
+                    let id = rec.id.clone();
+                    change(core, move |s| s.store.delete_backend(&id)).await?;
+                } else if let Some(old) = old {
+                    change(core, move |s| s.store.put_backend(&old)).await?;
+                }
+                return Err(e);
+            }
+            rec.draining = !serving;
+            change(core, move |s| s.store.put_backend(&rec)).await?;
+            rebalance(core, None);
             Ok((if adding { 201 } else { 200 }, out))
         }
         Endpoint::DrainBackend => {
@@ -429,6 +477,35 @@ async fn dispatch(
             if !b.draining {
                 return Err(AdminError::Conflict(format!(
                     "drain backend {p0:?} first, and remove it once repair has moved its objects"
+                )));
+            }
+            // Nothing may be lost: no object left on it, no task still using it.
+            let index = b.index;
+            let backend = core.backend(&snap, index).ok_or(AdminError::Internal)?;
+            for bucket in snap.buckets.values().filter(|x| x.holders().any(|i| i == index)) {
+                match backend.bucket_is_empty(&bucket.physical).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(AdminError::Conflict(format!(
+                            "backend {p0:?} still holds objects of bucket {:?}; wait for repair to move them",
+                            bucket.name
+                        )));
+                    }
+                    Err(_) => return Err(AdminError::Unavailable(format!("backend {p0:?} is unavailable"))),
+                }
+            }
+            let id = p0.clone();
+            let busy = blocking(core, move |s| {
+                Ok(s.store
+                    .tasks()
+                    .all_pending()?
+                    .iter()
+                    .any(|t| t.source == id || t.targets.contains(&id) || t.cleanup.contains(&id)))
+            })
+            .await?;
+            if busy {
+                return Err(AdminError::Conflict(format!(
+                    "replication tasks still use backend {p0:?}; remove it once they are done"
                 )));
             }
             let id = p0.clone();
@@ -656,6 +733,22 @@ fn backend_json_record(b: &BackendRecord) -> Value {
         BackendEndpoint::File { root } => format!("file://{}", root.display()),
     };
     json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining})
+}
+
+/// Creates, on backend `rec` (already in the published snapshot), the
+/// physical bucket of every bucket whose residency allows it.
+async fn prepare_backend(core: &Rc<CoreCtx>, rec: &BackendRecord) -> Result<(), AdminError> {
+    let snap = core.snapshot();
+    let index = snap.backends.iter().find(|b| b.id == rec.id).map(|b| b.index).ok_or(AdminError::Internal)?;
+    let backend = core.backend(&snap, index).ok_or(AdminError::Internal)?;
+    for bucket in snap.buckets.values() {
+        if crate::placement::is_allowed(&rec.region, &bucket.residency)
+            && backend.create_bucket(&bucket.physical).await.is_err()
+        {
+            return Err(AdminError::Unavailable(format!("backend {:?} is unavailable", rec.id)));
+        }
+    }
+    Ok(())
 }
 
 /// Starts a repair pass (one bucket, or all) on this core: a policy or

@@ -21,7 +21,7 @@ pub enum Access {
     Read,
     /// Changes to tenant-owned resources (keys, buckets, API keys).
     TenantWrite,
-    /// Reads of infrastructure (backends, replication, tokens list).
+    /// Reads of infrastructure (backends, replication status, dead letters).
     AdminRead,
     /// Changes to infrastructure and tenants, and admin tokens.
     AdminOnly,

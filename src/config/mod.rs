@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::secret::Secret;
 
+pub mod jwt;
 pub mod replication;
 pub mod security;
 
@@ -63,6 +64,9 @@ pub struct RawConfig {
     /// Buckets created at start with their policy.
     #[serde(default, rename = "bucket")]
     pub buckets: Vec<RawBucket>,
+    /// Trusted JWT issuers for `/proxy`.
+    #[serde(default, rename = "jwt")]
+    pub jwt: Vec<jwt::RawJwt>,
 }
 
 /// `[server]`
@@ -202,6 +206,7 @@ pub struct Config {
     pub backends: Vec<BackendConfig>,
     pub tenants: Vec<TenantConfig>,
     pub buckets: Vec<BucketConfig>,
+    pub jwt: Vec<crate::meta::JwtIssuerRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -479,6 +484,17 @@ impl RawConfig {
             replication: self.replication.validate()?,
             health: self.health.validate()?,
             security: self.security.validate()?,
+            jwt: {
+                let mut out: Vec<crate::meta::JwtIssuerRecord> = Vec::with_capacity(self.jwt.len());
+                for (i, j) in self.jwt.into_iter().enumerate() {
+                    let rec = j.validate(&format!("jwt[{i}]"))?;
+                    if out.iter().any(|o| o.name == rec.name) {
+                        bail!("jwt[{i}].name: {:?} is used twice", rec.name);
+                    }
+                    out.push(rec);
+                }
+                out
+            },
             backends,
             tenants,
             buckets,

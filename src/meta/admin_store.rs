@@ -5,17 +5,16 @@
 //! loop). After a change the caller publishes a new snapshot.
 //!
 //! # Security
-//! - Admin tokens and API keys are stored only as SHA-256 hashes (they are
-//!   256-bit random values, so a fast hash is enough); the value is returned
-//!   once, at creation. A lookup is by hash, so timing reveals nothing of
-//!   the token.
+//! - Admin tokens and API keys are stored only as HMAC-SHA256 values under
+//!   the server key (sealed by the master key); the value is returned once,
+//!   at creation. A lookup is by that hash, so timing reveals nothing of the
+//!   token.
 //! - Generated secret access keys and JWT HS256 secrets are sealed under the
 //!   master key like every other secret.
 
 use heed::types::{SerdeJson, Str};
 use heed::{Database, Env, RwTxn};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 use super::crypto::MasterKey;
 use super::model::{BackendRecord, BucketPerm, KeyRecord, TenantRecord};
@@ -101,6 +100,8 @@ pub struct JwtIssuerRecord {
     pub hs256_secret: Option<Secret>,
     /// EdDSA (Ed25519) public key, PEM.
     pub ed25519_public_pem: Option<String>,
+    /// The only tenant its tokens may speak for (None: the `tenant` claim decides).
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +111,8 @@ struct StoredJwtIssuer {
     audience: String,
     hs256_secret: Option<StoredSecret>,
     ed25519_public_pem: Option<String>,
+    #[serde(default)]
+    tenant: Option<String>,
 }
 
 fn jwt_aad(name: &str) -> String {
@@ -128,6 +131,7 @@ impl StoredJwtIssuer {
             audience: rec.audience.clone(),
             hs256_secret,
             ed25519_public_pem: rec.ed25519_public_pem.clone(),
+            tenant: rec.tenant.clone(),
         })
     }
 
@@ -142,6 +146,7 @@ impl StoredJwtIssuer {
             audience: self.audience.clone(),
             hs256_secret,
             ed25519_public_pem: self.ed25519_public_pem.clone(),
+            tenant: self.tenant.clone(),
         })
     }
 }
@@ -163,9 +168,15 @@ impl AdminDbs {
     }
 }
 
-/// The stored hash of a token or API key.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+/// The stored form of a token or API key: HMAC-SHA256 under the server key
+/// (itself sealed by the master key), so even a weak operator-chosen token
+/// cannot be brute-forced from a copy of the data directory alone.
+fn token_hash(server_key: &[u8], token: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(server_key).expect("HMAC takes any key length");
+    mac.update(b"sluice/token/");
+    mac.update(token.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], MetaError> {
@@ -224,7 +235,7 @@ impl MetaStore {
             Some(t) => (t.clone(), false),
             None => (new_token(ADMIN_TOKEN_PREFIX)?, true),
         };
-        let hash = token_hash(token.expose());
+        let hash = token_hash(self.server_key(), token.expose());
         let rec = AdminTokenRecord {
             id: public_id(&hash),
             name: "bootstrap".into(),
@@ -240,7 +251,7 @@ impl MetaStore {
     /// The admin token whose value is `token`, if any.
     pub fn find_admin_token(&self, token: &str) -> Result<Option<AdminTokenRecord>, MetaError> {
         let rtxn = self.env().read_txn()?;
-        Ok(self.admin_dbs().tokens.get(&rtxn, &token_hash(token))?)
+        Ok(self.admin_dbs().tokens.get(&rtxn, &token_hash(self.server_key(), token))?)
     }
 
     /// Creates an admin token; returns its value (shown once) and record.
@@ -263,7 +274,7 @@ impl MetaStore {
             _ => {}
         }
         let token = new_token(ADMIN_TOKEN_PREFIX)?;
-        let hash = token_hash(token.expose());
+        let hash = token_hash(self.server_key(), token.expose());
         let rec = AdminTokenRecord {
             id: public_id(&hash),
             name: name.to_string(),
@@ -314,7 +325,7 @@ impl MetaStore {
             return Err(invalid(format!("no tenant {tenant:?}")));
         }
         let key = new_token(API_KEY_PREFIX)?;
-        let hash = token_hash(key.expose());
+        let hash = token_hash(self.server_key(), key.expose());
         let rec = ApiKeyRecord {
             id: public_id(&hash),
             name: name.to_string(),
@@ -329,13 +340,24 @@ impl MetaStore {
 
     /// Every API key as (hash, record), for the snapshot.
     pub fn api_keys(&self) -> Result<Vec<(String, ApiKeyRecord)>, MetaError> {
-        let rtxn = self.env().read_txn()?;
+        self.api_keys_in(&self.env().read_txn()?)
+    }
+
+    pub(super) fn api_keys_in(
+        &self,
+        txn: &heed::RoTxn<'_, heed::WithTls>,
+    ) -> Result<Vec<(String, ApiKeyRecord)>, MetaError> {
         Ok(self
             .admin_dbs()
             .api_keys
-            .iter(&rtxn)?
+            .iter(txn)?
             .map(|i| i.map(|(h, v)| (h.to_string(), v)))
             .collect::<Result<_, _>>()?)
+    }
+
+    /// The stored hash of a presented API key or token (to look it up).
+    pub fn credential_hash(&self, value: &str) -> String {
+        token_hash(self.server_key(), value)
     }
 
     pub fn delete_api_key(&self, id: &str) -> Result<bool, MetaError> {
@@ -357,15 +379,30 @@ impl MetaStore {
 
     pub fn put_jwt_issuer(&self, rec: &JwtIssuerRecord) -> Result<(), MetaError> {
         let mut wtxn = self.env().write_txn()?;
-        self.admin_dbs().jwt.put(&mut wtxn, &rec.name, &StoredJwtIssuer::seal(rec, self.master())?)?;
+        self.put_jwt_issuer_in(&mut wtxn, rec)?;
         wtxn.commit()?;
         Ok(())
     }
 
+    pub(super) fn put_jwt_issuer_in(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        rec: &JwtIssuerRecord,
+    ) -> Result<(), MetaError> {
+        self.admin_dbs().jwt.put(wtxn, &rec.name, &StoredJwtIssuer::seal(rec, self.master())?)?;
+        Ok(())
+    }
+
     pub fn jwt_issuers(&self) -> Result<Vec<JwtIssuerRecord>, MetaError> {
-        let rtxn = self.env().read_txn()?;
+        self.jwt_issuers_in(&self.env().read_txn()?)
+    }
+
+    pub(super) fn jwt_issuers_in(
+        &self,
+        txn: &heed::RoTxn<'_, heed::WithTls>,
+    ) -> Result<Vec<JwtIssuerRecord>, MetaError> {
         let mut out = Vec::new();
-        for item in self.admin_dbs().jwt.iter(&rtxn)? {
+        for item in self.admin_dbs().jwt.iter(txn)? {
             out.push(item?.1.open(self.master())?);
         }
         Ok(out)
@@ -594,6 +631,7 @@ mod tests {
             audience: "sluice".into(),
             hs256_secret: Some(Secret::new("jwt-shared-secret-value")),
             ed25519_public_pem: None,
+            tenant: None,
         };
         s.put_jwt_issuer(&rec).unwrap();
         let new = MasterKey::from_bytes([9; 32]);

@@ -68,10 +68,21 @@ pub fn resolve(
     data_dir: &Path,
     if_missing: IfMissing,
 ) -> anyhow::Result<(MasterKey, KeySource)> {
+    let env = std::env::var_os(MASTER_KEY_ENV);
+    resolve_with_env(security, data_dir, if_missing, env)
+}
+
+/// [`resolve`] with the environment variable's value given.
+pub fn resolve_with_env(
+    security: &SecurityConfig,
+    data_dir: &Path,
+    if_missing: IfMissing,
+    env: Option<std::ffi::OsString>,
+) -> anyhow::Result<(MasterKey, KeySource)> {
     if let Some(path) = &security.master_key_flag {
         return Ok((read_key_file(path).context("--master-key-file")?, KeySource::Flag(path.to_path_buf())));
     }
-    if let Some(text) = std::env::var_os(MASTER_KEY_ENV) {
+    if let Some(text) = env {
         let text = Zeroizing::new(text.into_string().map_err(|_| anyhow!("{MASTER_KEY_ENV}: not UTF-8"))?);
         let key = MasterKey::parse(&text).map_err(|e| anyhow!("{MASTER_KEY_ENV}: {e}"))?;
         return Ok((key, KeySource::Env));
@@ -88,7 +99,10 @@ pub fn resolve(
     if path.exists() {
         return Ok((read_key_file(&path)?, KeySource::Generated(path)));
     }
-    if if_missing == IfMissing::Fail {
+    // A key is generated only for a data directory with no store yet: a
+    // store sealed under a key that is now missing must fail, not get a
+    // second, wrong key file next to it.
+    if if_missing == IfMissing::Fail || data_dir.join("meta").join("data.mdb").exists() {
         bail!(
             "no master key: give --master-key-file, {MASTER_KEY_ENV}, security.master_key_file or \
              security.master_key_command"
@@ -118,11 +132,14 @@ fn run_key_command(argv: &[String]) -> anyhow::Result<MasterKey> {
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("starting {:?}", argv[0]))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let reader = std::thread::spawn(move || {
-        let mut text = Zeroizing::new(String::new());
-        let r = stdout.take(MAX_KEY_SOURCE_BYTES).read_to_string(&mut text);
-        r.map(|_| text)
+    let mut stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = Zeroizing::new(Vec::new());
+        let r = (&mut stdout).take(MAX_KEY_SOURCE_BYTES).read_to_end(&mut text);
+        // Whatever follows is drained, so the command never blocks on a full pipe.
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        let _ = tx.send(r.map(|_| text));
     });
     let deadline = Instant::now() + KEY_COMMAND_TIMEOUT;
     let status = loop {
@@ -136,11 +153,18 @@ fn run_key_command(argv: &[String]) -> anyhow::Result<MasterKey> {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let text = reader.join().map_err(|_| anyhow!("reading the output failed"))??;
     if !status.success() {
         bail!("{:?} failed ({status})", argv[0]);
     }
-    MasterKey::parse(&text).map_err(|e| anyhow!("the output of {:?}: {e}", argv[0]))
+    // A process it started may hold the pipe open: wait only until the deadline.
+    let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+    let bytes = rx
+        .recv_timeout(wait)
+        .map_err(|_| anyhow!("{:?} exited but its output stayed open", argv[0]))?
+        .context("reading the output")?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| anyhow!("the output of {:?} is not UTF-8", argv[0]))?;
+    MasterKey::parse(text).map_err(|e| anyhow!("the output of {:?}: {e}", argv[0]))
 }
 
 /// Writes a file only its owner can read.
@@ -172,7 +196,7 @@ mod tests {
             master_key_command: Some(vec!["false".into()]),
             ..sec()
         };
-        let (k, src) = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap();
+        let (k, src) = resolve_with_env(&cfg, dir.path(), IfMissing::Fail, None).unwrap();
         assert_eq!(*k.to_hex(), *key.to_hex());
         assert_eq!(src, KeySource::Flag(file.clone()));
 
@@ -180,20 +204,31 @@ mod tests {
             master_key_command: Some(vec!["cat".into(), file.display().to_string()]),
             ..sec()
         };
-        let (k, _) = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap();
+        let (k, _) = resolve_with_env(&cfg, dir.path(), IfMissing::Fail, None).unwrap();
         assert_eq!(*k.to_hex(), *key.to_hex());
 
         let cfg = SecurityConfig { master_key_command: Some(vec!["false".into()]), ..sec() };
-        let err = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap_err();
+        let err = resolve_with_env(&cfg, dir.path(), IfMissing::Fail, None).unwrap_err();
         assert!(format!("{err:#}").contains("master_key_command"), "{err:#}");
 
         let data = dir.path().join("data");
-        let err = resolve(&sec(), &data, IfMissing::Fail).unwrap_err();
+        let err = resolve_with_env(&sec(), &data, IfMissing::Fail, None).unwrap_err();
         assert!(format!("{err:#}").contains("no master key"));
-        let (g, src) = resolve(&sec(), &data, IfMissing::Generate).unwrap();
+        let (g, src) = resolve_with_env(&sec(), &data, IfMissing::Generate, None).unwrap();
         assert!(matches!(src, KeySource::Generated(_)));
-        let (again, _) = resolve(&sec(), &data, IfMissing::Fail).unwrap();
+        let (again, _) = resolve_with_env(&sec(), &data, IfMissing::Fail, None).unwrap();
         assert_eq!(*g.to_hex(), *again.to_hex(), "the generated key is kept");
+        // A store without its key file never gets a new one.
+        std::fs::remove_file(data.join(GENERATED_KEY_FILE)).unwrap();
+        std::fs::create_dir_all(data.join("meta")).unwrap();
+        std::fs::write(data.join("meta/data.mdb"), b"").unwrap();
+        assert!(resolve_with_env(&sec(), &data, IfMissing::Generate, None).is_err());
+        assert!(!data.join(GENERATED_KEY_FILE).exists());
+        // The environment variable comes after the flag, before the config.
+        let env_key = MasterKey::generate().unwrap();
+        let (k, src) =
+            resolve_with_env(&sec(), &data, IfMissing::Fail, Some(env_key.to_hex().as_str().into())).unwrap();
+        assert_eq!((k.to_hex().to_string(), src), (env_key.to_hex().to_string(), KeySource::Env));
     }
 
     #[test]
@@ -202,7 +237,7 @@ mod tests {
         let file = dir.path().join("k");
         std::fs::write(&file, "not a key").unwrap();
         let cfg = SecurityConfig { master_key_flag: Some(file), ..sec() };
-        let err = resolve(&cfg, dir.path(), IfMissing::Fail).unwrap_err();
+        let err = resolve_with_env(&cfg, dir.path(), IfMissing::Fail, None).unwrap_err();
         assert!(format!("{err:#}").contains("64 hex digits"), "{err:#}");
     }
 }

@@ -19,6 +19,8 @@ pub mod uploads;
 pub use admin_store::{AdminTokenRecord, ApiKeyRecord, JwtIssuerRecord, Role};
 pub use crypto::MasterKey;
 pub use model::{BackendRecord, BucketPerm, BucketRecord, KeyRecord, MetaContents, TenantRecord};
-pub use snapshot::{BackendInfo, BucketInfo, BucketState, KeyInfo, LocalSnapshot, Snapshot, SnapshotHub};
+pub use snapshot::{
+    ApiKeyInfo, BackendInfo, BucketInfo, BucketState, KeyInfo, LocalSnapshot, Snapshot, SnapshotHub,
+};
 pub use store::{BucketInsert, MetaError, MetaStore};
 pub use uploads::{PartRecord, UploadRecord, UploadsPage};

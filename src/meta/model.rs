@@ -90,4 +90,7 @@ pub struct MetaContents {
     pub tenants: Vec<TenantRecord>,
     pub keys: Vec<KeyRecord>,
     pub buckets: Vec<BucketRecord>,
+    /// `/proxy` API keys under their stored hash.
+    pub api_keys: Vec<(String, super::ApiKeyRecord)>,
+    pub jwt_issuers: Vec<super::JwtIssuerRecord>,
 }

@@ -52,6 +52,14 @@ pub struct KeyInfo {
     pub perms: Vec<super::model::BucketPerm>,
 }
 
+/// A `/proxy` API key as the cores see it (found by its stored hash).
+#[derive(Debug)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub tenant: String,
+    pub perms: Vec<super::model::BucketPerm>,
+}
+
 /// Live per-bucket state shared by all cores, kept across snapshots.
 #[derive(Debug, Default)]
 pub struct BucketState {
@@ -81,6 +89,14 @@ pub struct BucketInfo {
     pub state: Arc<BucketState>,
 }
 
+impl BucketInfo {
+    /// Every backend that may hold objects of this bucket: the placement
+    /// candidates, then draining backends the residency allows.
+    pub fn holders(&self) -> impl Iterator<Item = u16> + '_ {
+        self.candidates.iter().map(|c| c.index).chain(self.draining.iter().copied())
+    }
+}
+
 /// One immutable view of the metadata.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -88,6 +104,10 @@ pub struct Snapshot {
     pub backends: Vec<BackendInfo>,
     pub keys: HashMap<String, KeyInfo>,
     pub buckets: HashMap<String, Arc<BucketInfo>>,
+    /// `/proxy` API keys by stored hash.
+    pub api_keys: HashMap<String, ApiKeyInfo>,
+    /// The trusted JWT issuers of `/proxy`.
+    pub jwt: crate::admin::jwt::JwtVerifier,
 }
 
 impl Snapshot {
@@ -156,7 +176,18 @@ impl Snapshot {
             .collect();
         // Forget the state of buckets that are gone.
         *states = live;
-        Snapshot { generation, backends, keys, buckets }
+        let api_keys = contents
+            .api_keys
+            .iter()
+            .map(|(hash, k)| {
+                (
+                    hash.clone(),
+                    ApiKeyInfo { id: k.id.clone(), tenant: k.tenant.clone(), perms: k.perms.clone() },
+                )
+            })
+            .collect();
+        let jwt = crate::admin::jwt::JwtVerifier::lenient(&contents.jwt_issuers);
+        Snapshot { generation, backends, keys, buckets, api_keys, jwt }
     }
 
     /// The bucket named `name`, if any.
@@ -221,7 +252,23 @@ impl SnapshotHub {
         }
     }
 
+    /// Loads the store and publishes a snapshot of it, serialized with every
+    /// other publish: a load made under the lock sees every change committed
+    /// before it, so an older view can never be published after a newer one.
+    /// Blocking (LMDB, DNS).
+    pub fn reload(&self, store: &super::MetaStore) -> Result<(), super::MetaError> {
+        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let contents = store.load()?;
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = current.generation + 1;
+        *current = Arc::new(Snapshot::build(&contents, generation, &mut states));
+        self.generation.store(generation, Ordering::Release);
+        Ok(())
+    }
+
     /// Builds and publishes a new snapshot from `contents`. Blocking (DNS).
+    /// Servers use [`SnapshotHub::reload`]; this is for building from
+    /// contents that are not in a store.
     pub fn publish(&self, contents: &MetaContents) {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
@@ -287,6 +334,7 @@ mod tests {
                 replicas: 2,
                 created: 0,
             }],
+            ..MetaContents::default()
         }
     }
 

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use heed::types::{SerdeJson, Str};
 use heed::{Database, Env, EnvOpenOptions};
+use serde_json::json;
 
 use super::crypto::{CryptoError, MasterKey, Sealed};
 use super::model::{BackendRecord, BucketRecord, KeyRecord, MetaContents, TenantRecord, new_bucket_id};
@@ -93,6 +94,10 @@ type Db<T> = Database<Str, SerdeJson<T>>;
 pub const SERVER_KEY_LEN: usize = 32;
 /// Record of the server key in the `server` database (sealed).
 const SERVER_KEY_RECORD: &str = "mac-key";
+/// The compacted copy written by [`MetaStore::compact`] before it replaces `data.mdb`.
+const COMPACT_FILE: &str = "data.mdb.compact";
+/// Prefix of the fingerprints of applied config entries in the `server` database.
+const SEEDED_PREFIX: &str = "seeded/";
 /// Record of the master key check in the `server` database.
 const KEY_CHECK_RECORD: &str = "master-key-check";
 /// What the key check record seals.
@@ -113,6 +118,8 @@ pub struct MetaStore {
     admin: super::admin_store::AdminDbs,
     /// The replication queue's databases (`crate::replication::store`).
     replication: crate::replication::store::TaskDbs,
+    /// This open sealed secrets that were plain (see [`MetaStore::compact`]).
+    migrated: bool,
 }
 
 impl MetaStore {
@@ -133,16 +140,20 @@ impl MetaStore {
         let uploads = super::uploads::UploadDbs::create(&env, &mut wtxn)?;
         let replication = crate::replication::store::TaskDbs::create(&env, &mut wtxn)?;
         let admin = super::admin_store::AdminDbs::create(&env, &mut wtxn)?;
-        if server.get(&wtxn, KEY_CHECK_RECORD)?.is_none() {
-            // A new store, or one from before encryption at rest: seal what is plain.
-            seal_plain_secrets(&mut wtxn, &backends, &keys, master)?;
+        // Without a key check record the store is new, or from before
+        // encryption at rest: that one time, plain secrets are read and sealed.
+        let migrating = server.get(&wtxn, KEY_CHECK_RECORD)?.is_none();
+        let mut migrated = false;
+        if migrating {
+            migrated = seal_plain_secrets(&mut wtxn, &backends, &keys, master)?;
             let check = master.seal(KEY_CHECK_RECORD, KEY_CHECK_PLAINTEXT)?;
             server.put(&mut wtxn, KEY_CHECK_RECORD, &to_json(&check))?;
         }
         let server_key = match server.get(&wtxn, SERVER_KEY_RECORD)? {
             Some(text) => {
-                let key = open_server_key(&text, master)?;
+                let key = open_server_key(&text, master, migrating)?;
                 if serde_json::from_str::<Sealed>(&text).is_err() {
+                    migrated = true;
                     // Kept as hex before encryption at rest: seal it now.
                     server.put(
                         &mut wtxn,
@@ -172,6 +183,7 @@ impl MetaStore {
             uploads,
             admin,
             replication,
+            migrated,
         })
     }
 
@@ -205,6 +217,30 @@ impl MetaStore {
         self.server.put(&mut wtxn, KEY_CHECK_RECORD, &to_json(&check))?;
         wtxn.commit()?;
         Ok(n + 1)
+    }
+
+    /// Whether this open sealed secrets that an older version kept plain.
+    pub fn migrated(&self) -> bool {
+        self.migrated
+    }
+
+    /// Rewrites the environment in `dir` without its free pages, and closes
+    /// it. LMDB does not wipe freed pages: after sealing plain secrets or
+    /// rotating the master key, the old values would stay in `data.mdb` until
+    /// their pages are reused. Only with no other user of the environment
+    /// (the data directory lock held). Reopen the store afterwards.
+    pub fn compact(self, dir: &Path) -> Result<(), MetaError> {
+        let tmp = dir.join(COMPACT_FILE);
+        let _ = std::fs::remove_file(&tmp);
+        let file = self.env.copy_to_path(&tmp, heed::CompactionOption::Enabled)?;
+        file.sync_all().map_err(MetaError::Io)?;
+        drop(file);
+        let env = self.env.clone();
+        drop(self);
+        env.prepare_for_closing().wait();
+        std::fs::rename(&tmp, dir.join("data.mdb")).map_err(MetaError::Io)?;
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(MetaError::Io)?;
+        Ok(())
     }
 
     /// The master key this store was opened with.
@@ -251,11 +287,21 @@ impl MetaStore {
     }
 
     /// Writes the config's backends, tenants, keys and buckets, in one
-    /// transaction. Existing buckets keep their id and creation time; records the
-    /// config does not name are left alone.
+    /// transaction. The config bootstraps: an entry is applied when it is new
+    /// or has changed since it was last applied (a keyed fingerprint of each
+    /// entry is kept); an unchanged entry leaves the store's record alone, so
+    /// what the admin API changed or deleted stays so across restarts.
+    /// Existing buckets keep their id and creation time; records the config
+    /// does not name are left alone.
     pub fn seed(&self, cfg: &Config, now: i64) -> Result<(), MetaError> {
         let mut wtxn = self.env.write_txn()?;
         for b in &cfg.backends {
+            let print = json!({"endpoint": b.endpoint, "region": b.region, "access_key": b.access_key,
+                               "secret_key": b.secret_key.expose(), "weight": b.weight,
+                               "signing_region": b.signing_region});
+            if !self.changed_since_seeded(&mut wtxn, "backend", &b.id, &print)? {
+                continue;
+            }
             let rec = BackendRecord {
                 id: b.id.clone(),
                 endpoint: b.endpoint.clone(),
@@ -269,9 +315,15 @@ impl MetaStore {
             self.backends.put(&mut wtxn, &rec.id, &StoredBackend::seal(&rec, &self.master)?)?;
         }
         for t in &cfg.tenants {
-            let created = self.tenants.get(&wtxn, &t.name)?.map_or(now, |r| r.created);
-            self.tenants.put(&mut wtxn, &t.name, &TenantRecord { name: t.name.clone(), created })?;
+            if self.changed_since_seeded(&mut wtxn, "tenant", &t.name, &json!({}))? {
+                let created = self.tenants.get(&wtxn, &t.name)?.map_or(now, |r| r.created);
+                self.tenants.put(&mut wtxn, &t.name, &TenantRecord { name: t.name.clone(), created })?;
+            }
             for k in &t.keys {
+                let print = json!({"tenant": t.name, "secret_key": k.secret_key.expose()});
+                if !self.changed_since_seeded(&mut wtxn, "key", &k.access_key, &print)? {
+                    continue;
+                }
                 let old = self.keys.get(&wtxn, &k.access_key)?;
                 if old.as_ref().is_some_and(|o| o.tenant != t.name) {
                     return Err(MetaError::Invalid(format!(
@@ -279,8 +331,6 @@ impl MetaStore {
                         k.access_key
                     )));
                 }
-                // The config bootstraps: a key disabled or limited through the
-                // admin API stays so across restarts.
                 let rec = KeyRecord {
                     access_key: k.access_key.clone(),
                     tenant: t.name.clone(),
@@ -292,7 +342,19 @@ impl MetaStore {
                 self.keys.put(&mut wtxn, &rec.access_key, &StoredKey::seal(&rec, &self.master)?)?;
             }
         }
+        for j in &cfg.jwt {
+            let print = json!({"issuer": j.issuer, "audience": j.audience, "tenant": j.tenant,
+                               "hs256_secret": j.hs256_secret.as_ref().map(|s| s.expose()),
+                               "ed25519_public_pem": j.ed25519_public_pem});
+            if self.changed_since_seeded(&mut wtxn, "jwt", &j.name, &print)? {
+                self.put_jwt_issuer_in(&mut wtxn, j)?;
+            }
+        }
         for b in &cfg.buckets {
+            let print = json!({"tenant": b.tenant, "residency": b.residency, "replicas": b.replicas});
+            if !self.changed_since_seeded(&mut wtxn, "bucket", &b.name, &print)? {
+                continue;
+            }
             let (id, created) = match self.buckets.get(&wtxn, &b.name)? {
                 Some(old) if old.tenant != b.tenant => {
                     return Err(MetaError::BucketOwnedElsewhere {
@@ -317,6 +379,29 @@ impl MetaStore {
         Ok(())
     }
 
+    /// Whether the config entry `kind`/`id` with content `print` differs from
+    /// what was last applied; records the new fingerprint when it does. The
+    /// fingerprint is keyed (HMAC under the server key): it carries secrets.
+    fn changed_since_seeded(
+        &self,
+        wtxn: &mut heed::RwTxn<'_>,
+        kind: &str,
+        id: &str,
+        print: &serde_json::Value,
+    ) -> Result<bool, MetaError> {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&*self.server_key)
+            .expect("HMAC takes any key length");
+        mac.update(print.to_string().as_bytes());
+        let fingerprint = hex::encode(mac.finalize().into_bytes());
+        let record = format!("{SEEDED_PREFIX}{kind}/{id}");
+        if self.server.get(wtxn, &record)?.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(false);
+        }
+        self.server.put(wtxn, &record, &fingerprint)?;
+        Ok(true)
+    }
+
     /// Reads every record in one read transaction.
     pub fn load(&self) -> Result<MetaContents, MetaError> {
         let rtxn = self.env.read_txn()?;
@@ -330,6 +415,8 @@ impl MetaStore {
         for item in self.keys.iter(&rtxn)? {
             out.keys.push(item?.1.open(&self.master)?);
         }
+        out.api_keys = self.api_keys_in(&rtxn)?;
+        out.jwt_issuers = self.jwt_issuers_in(&rtxn)?;
         for item in self.buckets.iter(&rtxn)? {
             out.buckets.push(item?.1);
         }
@@ -389,37 +476,43 @@ fn check_master_key(env: &Env, master: &MasterKey) -> Result<(), MetaError> {
     }
 }
 
-/// Seals the secrets that a store from before encryption at rest kept plain.
+/// Seals the secrets that a store from before encryption at rest kept
+/// plain. Returns whether there were any.
 fn seal_plain_secrets(
     wtxn: &mut heed::RwTxn<'_>,
     backends: &Db<StoredBackend>,
     keys: &Db<StoredKey>,
     master: &MasterKey,
-) -> Result<(), MetaError> {
+) -> Result<bool, MetaError> {
     let plain_keys: Vec<StoredKey> =
         keys.iter(wtxn)?.filter_map(|i| i.map(|(_, v)| v).ok()).filter(|k| k.secret_key.is_plain()).collect();
+    let sealed_keys = plain_keys.len();
     for k in plain_keys {
-        keys.put(wtxn, &k.access_key.clone(), &StoredKey::seal(&k.open(master)?, master)?)?;
+        keys.put(wtxn, &k.access_key.clone(), &StoredKey::seal(&k.open_legacy(master)?, master)?)?;
     }
     let plain_backends: Vec<StoredBackend> = backends
         .iter(wtxn)?
         .filter_map(|i| i.map(|(_, v)| v).ok())
         .filter(|b| b.secret_key.is_plain())
         .collect();
+    let any = !plain_backends.is_empty();
     for b in plain_backends {
-        backends.put(wtxn, &b.id.clone(), &StoredBackend::seal(&b.open(master)?, master)?)?;
+        backends.put(wtxn, &b.id.clone(), &StoredBackend::seal(&b.open_legacy(master)?, master)?)?;
     }
-    Ok(())
+    Ok(any || sealed_keys > 0)
 }
 
-/// Opens the sealed server key; a store from before encryption at rest kept it as hex.
+/// Opens the sealed server key; a store from before encryption at rest kept
+/// it as hex, which is accepted only while `migrating`.
 fn open_server_key(
     text: &str,
     master: &MasterKey,
+    migrating: bool,
 ) -> Result<zeroize::Zeroizing<[u8; SERVER_KEY_LEN]>, MetaError> {
     let bytes = match serde_json::from_str::<Sealed>(text) {
         Ok(sealed) => master.open(SERVER_KEY_RECORD, &sealed)?.to_vec(),
-        Err(_) => hex::decode(text).map_err(|_| MetaError::Crypto(CryptoError::Format))?,
+        Err(_) if migrating => hex::decode(text).map_err(|_| MetaError::Crypto(CryptoError::Format))?,
+        Err(_) => return Err(MetaError::Crypto(CryptoError::Format)),
     };
     let arr: [u8; SERVER_KEY_LEN] = bytes.try_into().map_err(|_| MetaError::Crypto(CryptoError::Format))?;
     Ok(zeroize::Zeroizing::new(arr))
@@ -472,6 +565,65 @@ name = "logs"
         assert_eq!(second.buckets[0].created, 100);
         assert_eq!(second.keys.len(), 1);
         assert_eq!(second.tenants[0].created, 100);
+    }
+
+    #[test]
+    fn the_config_bootstraps_and_api_changes_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
+        store.seed(&cfg(), 1).unwrap();
+        assert!(store.delete_key("AKACME").unwrap());
+        store.update_bucket_policy("logs", None, Some(3)).unwrap();
+        store.seed(&cfg(), 2).unwrap();
+        let c = store.load().unwrap();
+        assert!(c.keys.is_empty(), "a key deleted through the API is not brought back");
+        assert_eq!(c.buckets[0].replicas, 3, "an API policy change is kept");
+        // An edited config entry is applied again.
+        let mut edited = cfg();
+        edited.buckets[0].replicas = 2;
+        store.seed(&edited, 3).unwrap();
+        assert_eq!(store.load().unwrap().buckets[0].replicas, 2);
+    }
+
+    #[test]
+    fn a_store_from_before_encryption_is_sealed_and_compacted() {
+        use heed::types::Str as S;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let env = open_env(dir.path()).unwrap();
+            let mut w = env.write_txn().unwrap();
+            let keys: Database<S, S> = env.create_database(&mut w, Some("keys")).unwrap();
+            let server: Db<String> = env.create_database(&mut w, Some("server")).unwrap();
+            let legacy = r#"{"access_key":"AKOLD","tenant":"t","secret_key":"very-old-plain-secret","enabled":true,"created":1}"#;
+            keys.put(&mut w, "AKOLD", legacy).unwrap();
+            server.put(&mut w, SERVER_KEY_RECORD, &"ab".repeat(SERVER_KEY_LEN)).unwrap();
+            w.commit().unwrap();
+            env.prepare_for_closing().wait();
+        }
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
+        assert!(store.migrated());
+        assert_eq!(store.server_key(), &[0xab; SERVER_KEY_LEN], "the old server key is kept");
+        assert_eq!(store.load().unwrap().keys[0].secret_key.expose(), "very-old-plain-secret");
+        store.compact(dir.path()).unwrap();
+        let raw = std::fs::read(dir.path().join("data.mdb")).unwrap();
+        assert!(memchr::memmem::find(&raw, b"very-old-plain-secret").is_none(), "no plain copy is left");
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
+        assert!(!store.migrated());
+        assert_eq!(store.load().unwrap().keys[0].secret_key.expose(), "very-old-plain-secret");
+        // After the migration a plain value is tampering: refused.
+        drop(store);
+        {
+            let env = open_env(dir.path()).unwrap();
+            let mut w = env.write_txn().unwrap();
+            let keys: Database<S, S> = env.create_database(&mut w, Some("keys")).unwrap();
+            let planted =
+                r#"{"access_key":"AKOLD","tenant":"t","secret_key":"planted","enabled":true,"created":1}"#;
+            keys.put(&mut w, "AKOLD", planted).unwrap();
+            w.commit().unwrap();
+            env.prepare_for_closing().wait();
+        }
+        let store = MetaStore::open(dir.path(), &test_key()).unwrap();
+        assert!(store.load().is_err());
     }
 
     #[test]

@@ -12,9 +12,9 @@ use super::model::{BackendRecord, KeyRecord};
 use crate::config::Endpoint;
 use crate::secret::Secret;
 
-/// Associated data of an access key's secret.
-pub fn key_aad(access_key: &str) -> String {
-    format!("sluice/key/{access_key}")
+/// Associated data of an access key's secret: binds it to the key and its tenant.
+pub fn key_aad(tenant: &str, access_key: &str) -> String {
+    format!("sluice/key/{tenant}/{access_key}")
 }
 
 /// Associated data of a backend's secret key.
@@ -32,10 +32,21 @@ pub enum StoredSecret {
 }
 
 impl StoredSecret {
+    /// Opens a sealed secret; a plain one is refused (outside the one-time
+    /// migration, a plain value can only be tampering).
     pub fn open(&self, key: &MasterKey, aad: &str) -> Result<Secret, CryptoError> {
         match self {
             StoredSecret::Sealed(s) => key.open_secret(aad, s),
+            StoredSecret::Plain(_) => Err(CryptoError::Format),
+        }
+    }
+
+    /// Opens a sealed or a plain secret: only for the migration of a store
+    /// written before encryption at rest.
+    pub fn open_legacy(&self, key: &MasterKey, aad: &str) -> Result<Secret, CryptoError> {
+        match self {
             StoredSecret::Plain(p) => Ok(p.clone()),
+            sealed => sealed.open(key, aad),
         }
     }
 
@@ -61,7 +72,9 @@ impl StoredKey {
         Ok(StoredKey {
             access_key: rec.access_key.clone(),
             tenant: rec.tenant.clone(),
-            secret_key: StoredSecret::Sealed(key.seal_secret(&key_aad(&rec.access_key), &rec.secret_key)?),
+            secret_key: StoredSecret::Sealed(
+                key.seal_secret(&key_aad(&rec.tenant, &rec.access_key), &rec.secret_key)?,
+            ),
             enabled: rec.enabled,
             created: rec.created,
             perms: rec.perms.clone(),
@@ -69,10 +82,19 @@ impl StoredKey {
     }
 
     pub fn open(&self, key: &MasterKey) -> Result<KeyRecord, CryptoError> {
+        self.open_with(self.secret_key.open(key, &key_aad(&self.tenant, &self.access_key))?)
+    }
+
+    /// For the migration only (see [`StoredSecret::open_legacy`]).
+    pub fn open_legacy(&self, key: &MasterKey) -> Result<KeyRecord, CryptoError> {
+        self.open_with(self.secret_key.open_legacy(key, &key_aad(&self.tenant, &self.access_key))?)
+    }
+
+    fn open_with(&self, secret_key: Secret) -> Result<KeyRecord, CryptoError> {
         Ok(KeyRecord {
             access_key: self.access_key.clone(),
             tenant: self.tenant.clone(),
-            secret_key: self.secret_key.open(key, &key_aad(&self.access_key))?,
+            secret_key,
             enabled: self.enabled,
             created: self.created,
             perms: self.perms.clone(),
@@ -109,12 +131,21 @@ impl StoredBackend {
     }
 
     pub fn open(&self, key: &MasterKey) -> Result<BackendRecord, CryptoError> {
+        self.open_with(self.secret_key.open(key, &backend_aad(&self.id))?)
+    }
+
+    /// For the migration only (see [`StoredSecret::open_legacy`]).
+    pub fn open_legacy(&self, key: &MasterKey) -> Result<BackendRecord, CryptoError> {
+        self.open_with(self.secret_key.open_legacy(key, &backend_aad(&self.id))?)
+    }
+
+    fn open_with(&self, secret_key: Secret) -> Result<BackendRecord, CryptoError> {
         Ok(BackendRecord {
             id: self.id.clone(),
             endpoint: self.endpoint.clone(),
             region: self.region.clone(),
             access_key: self.access_key.clone(),
-            secret_key: self.secret_key.open(key, &backend_aad(&self.id))?,
+            secret_key,
             weight: self.weight,
             signing_region: self.signing_region.clone(),
             draining: self.draining,
@@ -133,16 +164,21 @@ mod tests {
             r#"{"access_key":"AK1","tenant":"t","secret_key":"plain-secret","enabled":true,"created":1}"#;
         let old: StoredKey = serde_json::from_str(legacy).unwrap();
         assert!(old.secret_key.is_plain());
-        let rec = old.open(&key).unwrap();
+        assert_eq!(old.open(&key).unwrap_err(), CryptoError::Format, "plain only through the migration");
+        let rec = old.open_legacy(&key).unwrap();
         assert_eq!(rec.secret_key.expose(), "plain-secret");
         let sealed = serde_json::to_string(&StoredKey::seal(&rec, &key).unwrap()).unwrap();
         assert!(!sealed.contains("plain-secret"), "{sealed}");
         let back: StoredKey = serde_json::from_str(&sealed).unwrap();
         assert!(!back.secret_key.is_plain());
         assert_eq!(back.open(&key).unwrap().secret_key.expose(), "plain-secret");
-        // A sealed secret moved to another key's record does not open.
+        // A sealed secret moved to another key's record, or its key moved to
+        // another tenant, does not open.
         let mut moved = back.clone();
         moved.access_key = "AK2".into();
         assert!(moved.open(&key).is_err());
+        let mut other_tenant = back.clone();
+        other_tenant.tenant = "u".into();
+        assert!(other_tenant.open(&key).is_err());
     }
 }

@@ -28,7 +28,7 @@ use crate::runtime::core::CoreCtx;
 use crate::s3::integrity::Integrity;
 use crate::s3::names::check_bucket_name;
 use crate::s3::respond::{self, XML};
-use crate::s3::service::Ctx;
+use crate::s3::service::{BucketAccess, Ctx};
 use crate::s3::xml::{S3_XMLNS, element};
 use crate::sigv4::PayloadHash;
 
@@ -39,7 +39,13 @@ const DELETE_POLL: Duration = Duration::from_millis(10);
 const ENSURE_RETRY: Duration = Duration::from_secs(5);
 
 pub async fn list_buckets(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>) -> Result<u16, S3Error> {
-    let mut mine: Vec<_> = ctx.snap.buckets.values().filter(|b| b.tenant == ctx.tenant).collect();
+    // A key limited to some buckets sees only those it may list.
+    let mut mine: Vec<_> = ctx
+        .snap
+        .buckets
+        .values()
+        .filter(|b| b.tenant == ctx.tenant && BucketAccess::List.allowed(ctx.perms, &b.name))
+        .collect();
     mine.sort_by(|a, b| a.name.cmp(&b.name));
     let mut body = Vec::with_capacity(256 + mine.len() * 128);
     body.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"");
@@ -108,6 +114,12 @@ fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
 }
 
 pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str) -> Result<u16, S3Error> {
+    if !ctx.perms.is_empty() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "This access key is limited to some buckets and may not create buckets.",
+        ));
+    }
     if let Err(why) = check_bucket_name(name) {
         return Err(S3Error::with_message(S3ErrorCode::InvalidBucketName, why.to_string()));
     }
@@ -180,7 +192,7 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
         .meta(move |shared| {
             let outcome = shared.store.insert_bucket(&rec)?;
             if outcome == BucketInsert::Created {
-                shared.hub.publish(&shared.store.load()?);
+                shared.hub.reload(&shared.store)?;
             }
             Ok(outcome)
         })
@@ -250,23 +262,24 @@ async fn delete_bucket_inner(ctx: &Ctx<'_, '_>, b: &crate::meta::BucketInfo) -> 
         ctx.core.metrics.backend_error(id);
         S3Error::with_message(S3ErrorCode::ServiceUnavailable, "A storage backend is unavailable.")
     };
-    for c in &b.candidates {
-        let backend = ctx.core.backend(ctx.snap, c.index).ok_or(S3ErrorCode::InternalError)?;
+    // Draining backends count: their objects are the bucket's until moved.
+    for index in b.holders() {
+        let backend = ctx.core.backend(ctx.snap, index).ok_or(S3ErrorCode::InternalError)?;
         match backend.bucket_is_empty(&b.physical).await {
             Ok(true) => {}
             Ok(false) => return Err(S3Error::new(S3ErrorCode::BucketNotEmpty)),
-            Err(e) => return Err(unavailable(ctx, c.index, e)),
+            Err(e) => return Err(unavailable(ctx, index, e)),
         }
     }
-    for c in &b.candidates {
-        let backend = ctx.core.backend(ctx.snap, c.index).ok_or(S3ErrorCode::InternalError)?;
-        backend.delete_bucket(&b.physical).await.map_err(|e| unavailable(ctx, c.index, e))?;
+    for index in b.holders() {
+        let backend = ctx.core.backend(ctx.snap, index).ok_or(S3ErrorCode::InternalError)?;
+        backend.delete_bucket(&b.physical).await.map_err(|e| unavailable(ctx, index, e))?;
     }
     let (name, id) = (b.name.clone(), b.id_hex.clone());
     ctx.core
         .meta(move |shared| {
             if shared.store.remove_bucket(&name, &id)? {
-                shared.hub.publish(&shared.store.load()?);
+                shared.hub.reload(&shared.store)?;
             }
             Ok(())
         })

@@ -45,12 +45,13 @@ pub async fn list_objects(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str
         _ => None,
     };
     let after = req.resume_point(last.as_ref());
-    let mut sources = Vec::with_capacity(b.candidates.len());
-    let mut source_index = Vec::with_capacity(b.candidates.len());
-    for c in &b.candidates {
-        if let Some(backend) = ctx.core.backend(ctx.snap, c.index) {
+    // Draining backends too: their objects are listed until repair moved them.
+    let mut sources = Vec::with_capacity(b.candidates.len() + b.draining.len());
+    let mut source_index = Vec::with_capacity(b.candidates.len() + b.draining.len());
+    for index in b.holders() {
+        if let Some(backend) = ctx.core.backend(ctx.snap, index) {
             sources.push(BackendSource { backend, physical: b.physical.clone() });
-            source_index.push(c.index);
+            source_index.push(index);
         }
     }
     let rank = |key: &str, source: usize| -> u32 {

@@ -170,13 +170,8 @@ pub async fn after_delete(
     key: &str,
     deleted_on: Option<u16>,
 ) -> Result<(), S3Error> {
-    let targets: Vec<String> = b
-        .candidates
-        .iter()
-        .map(|c| c.index)
-        .filter(|&i| Some(i) != deleted_on)
-        .map(|i| id_of(ctx, i))
-        .collect();
+    let targets: Vec<String> =
+        b.holders().filter(|&i| Some(i) != deleted_on).map(|i| id_of(ctx, i)).collect();
     if targets.is_empty() {
         return Ok(());
     }

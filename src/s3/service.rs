@@ -135,10 +135,15 @@ impl S3Service {
         ex: &mut Exchange<'_>,
         request_id: &str,
     ) -> (Operation, Result<u16, S3Error>) {
-        if head.path == "/admin" || head.path.starts_with("/admin/") {
+        let domain = self.core.shared.config.server.domain.as_deref();
+        // `/admin/...` on the endpoint itself; on a virtual-hosted bucket
+        // (`<bucket>.<domain>`) the same path is an object key.
+        if (head.path == "/admin" || head.path.starts_with("/admin/")) && !is_virtual_hosted(head, domain) {
             return (Operation::Admin, Ok(crate::admin::api::serve(&self.core, head, ex, request_id).await));
         }
-        let domain = self.core.shared.config.server.domain.as_deref();
+        if head.path.starts_with(crate::admin::proxy::PROXY_PREFIX) && !is_virtual_hosted(head, domain) {
+            return (Operation::Proxy, crate::admin::proxy::serve(&self.core, head, ex, request_id).await);
+        }
         let route = match route(head.method, head.path, head.query, head.header_str("host"), domain) {
             Ok(r) => r,
             Err(e) => return (Operation::Rejected, Err(e)),
@@ -262,6 +267,18 @@ impl S3Service {
             dead,
         })
     }
+}
+
+/// Whether the request addresses a bucket through its Host (`<bucket>.<domain>`).
+fn is_virtual_hosted(head: &RequestHead<'_>, domain: Option<&str>) -> bool {
+    let (Some(domain), Some(host)) = (domain, head.header_str("host")) else { return false };
+    let host = host
+        .rsplit_once(':')
+        .map_or(host, |(h, p)| if p.bytes().all(|c| c.is_ascii_digit()) { h } else { host });
+    let (h, d) = (host.as_bytes(), domain.as_bytes());
+    h.len() > d.len() + 1
+        && h[h.len() - d.len()..].eq_ignore_ascii_case(d)
+        && h[h.len() - d.len() - 1] == b'.'
 }
 
 /// `/health`, `/ready` and `/metrics` on path-style URLs (those names are
