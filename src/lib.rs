@@ -16,6 +16,7 @@
 //! - [`replication`]: the durable replication queue (tasks in LMDB, per-core group commit).
 //! - [`admin`]: the admin API, RBAC and audit log.
 //! - [`observe`]: metrics, health, logging.
+//! - [`tls`]: rustls configurations (HTTPS listener, mTLS, HTTPS backends).
 //! - [`config`], [`error`], [`secret`]: configuration, S3 errors, secret newtypes.
 
 pub mod admin;
@@ -36,3 +37,4 @@ pub mod server;
 pub mod sigv4;
 pub mod sys;
 pub mod time;
+pub mod tls;

@@ -299,6 +299,9 @@ fn serve(config_path: Option<PathBuf>, master_key_flag: Option<PathBuf>) -> anyh
     let server = sluice::server::start(config)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "sluice listening on http://{}", server.addr)?;
+    if let Some(tls) = server.tls_addr {
+        writeln!(out, "sluice listening on https://{tls}")?;
+    }
     if let Some(token) = &server.bootstrap_token {
         writeln!(out, "bootstrap admin token (shown once; store it now):")?;
         writeln!(out, "  export SLUICE_ADMIN_TOKEN={}", token.expose())?;

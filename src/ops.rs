@@ -76,8 +76,9 @@ pub fn scan(config: &Config, bucket: Option<&str>, mode: Mode) -> anyhow::Result
         .build()
         .context("building the runtime")?;
     let io_timeout = config.server.io_timeout;
+    let backend_tls = crate::tls::backend_client_config(config.tls.backend_ca_file.as_deref())?;
     rt.block_on(async {
-        let mut set = BackendSet::new(Rc::new(S3Io::new(io_timeout)));
+        let mut set = BackendSet::new(Rc::new(S3Io::new(io_timeout)), backend_tls);
         set.refresh(&snap, &HealthRegistry::new(u32::MAX));
         let scanner =
             Scanner { snap: &snap, backends: |i| set.get(i), store: store.clone(), mode, rate: None };

@@ -41,6 +41,10 @@ pub struct Shared {
     pub queue_stats: std::sync::Mutex<Vec<CoreQueue>>,
     /// Up/down state of every backend, shared by the cores.
     pub health: crate::backend::health::HealthRegistry,
+    /// The HTTPS listener's TLS configuration, when `[tls] listen` is set.
+    pub tls: Option<Arc<crate::tls::TlsServer>>,
+    /// TLS client configuration for `https://` backends.
+    pub backend_tls: Arc<rustls::ClientConfig>,
     /// Keys with a conditional write in flight, across cores (see `s3::conditional`).
     pub conditional_writes: std::sync::Mutex<std::collections::HashSet<(u128, String)>>,
 }
@@ -75,6 +79,8 @@ pub fn rebuild_pending_index(
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The HTTPS listener's address, when there is one.
+    pub tls_addr: Option<SocketAddr>,
     pub shared: Arc<Shared>,
     /// The admin token generated on this first start, to print once.
     pub bootstrap_token: Option<crate::secret::Secret>,
@@ -132,6 +138,12 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
     let pool = monoio::blocking::DefaultThreadPool::new(blocking_threads);
     let listen = config.server.listen;
     let health_threshold = config.health.failures_to_mark_down;
+    let tls = match &config.tls.listener {
+        Some(l) => Some(Arc::new(crate::tls::TlsServer::load(l)?)),
+        None => None,
+    };
+    let tls_listen = config.tls.listener.as_ref().map(|l| l.listen);
+    let backend_tls = crate::tls::backend_client_config(config.tls.backend_ca_file.as_deref())?;
     let pending = crate::replication::index::PendingIndex::default();
     rebuild_pending_index(&store, &hub, &pending).context("loading pending replication tasks")?;
     let shared = Arc::new(Shared {
@@ -147,16 +159,20 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         workers,
         driver,
         conditional_writes: Default::default(),
+        tls,
+        backend_tls,
         health: crate::backend::health::HealthRegistry::new(health_threshold),
     });
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let mut threads = Vec::with_capacity(workers);
     let mut addr = listen;
+    let mut tls_addr = tls_listen;
     for id in 0..workers {
         let (tx, rx) = std::sync::mpsc::channel();
         let spec = WorkerSpec {
             id,
             listen: addr,
+            tls_listen: tls_addr,
             core: (!cores.is_empty()).then(|| cores[id % cores.len()]),
             pool: pool.clone(),
             ready: tx,
@@ -167,13 +183,14 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
             .spawn(move || worker::run(spec, sh))
             .context("spawning a worker thread")?;
         threads.push(handle);
-        let bound = rx
+        let (bound, tls_bound) = rx
             .recv()
             .map_err(|_| anyhow!("worker {id} exited during start"))?
             .map_err(|e| anyhow!("worker {id}: {e}"))?;
         addr = bound;
+        tls_addr = tls_bound;
     }
-    Ok(Server { addr, shared, threads, bootstrap_token, _lock: lock })
+    Ok(Server { addr, tls_addr, shared, threads, bootstrap_token, _lock: lock })
 }
 
 impl Server {

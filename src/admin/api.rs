@@ -237,7 +237,9 @@ fn bucket_json(b: &crate::meta::BucketInfo) -> Value {
 
 fn backend_json(b: &crate::meta::BackendInfo, up: bool) -> Value {
     let endpoint = match &b.endpoint {
-        BackendEndpoint::Http { host, port } => format!("http://{host}:{port}"),
+        BackendEndpoint::Http { host, port, tls } => {
+            format!("http{}://{host}:{port}", if *tls { "s" } else { "" })
+        }
         BackendEndpoint::File { root } => format!("file://{}", root.display()),
     };
     json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining, "up": up})
@@ -729,7 +731,9 @@ fn backend_record(
 
 fn backend_json_record(b: &BackendRecord) -> Value {
     let endpoint = match &b.endpoint {
-        BackendEndpoint::Http { host, port } => format!("http://{host}:{port}"),
+        BackendEndpoint::Http { host, port, tls } => {
+            format!("http{}://{host}:{port}", if *tls { "s" } else { "" })
+        }
         BackendEndpoint::File { root } => format!("file://{}", root.display()),
     };
     json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining})

@@ -6,7 +6,9 @@
 //! Authentication is `Authorization: Bearer <credential>`: an API key
 //! (`sluice_key_...`, created through the admin API) or a JWT from a
 //! configured issuer ([`super::jwt`]). Both map to a tenant and optional
-//! per-bucket permissions. Missing or invalid credentials get 401, other
+//! per-bucket permissions. Without a bearer credential, on the HTTPS
+//! listener, a verified client certificate whose name `tls.client_tenants`
+//! maps to a tenant authenticates as that tenant. Missing or invalid credentials get 401, other
 //! failures the S3 error's status; errors are JSON:
 //! `{"error": {"code", "message"}}`. A PUT needs `Content-Length`.
 //!
@@ -47,7 +49,8 @@ pub async fn serve(
     request_id: &str,
 ) -> Result<u16, S3Error> {
     let snap = core.snapshot();
-    let identity = match authenticate(core, head, &snap) {
+    let peer_tenant = ex.peer().and_then(|p| p.tenant.clone());
+    let identity = match authenticate(core, head, &snap, peer_tenant) {
         Ok(id) => id,
         Err(message) => return send_json_error(ex, 401, "Unauthorized", message, request_id).await,
     };
@@ -101,17 +104,24 @@ fn parse_path(path: &str) -> Option<(String, String)> {
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
+/// A bearer credential wins; without one, a verified client certificate
+/// that `tls.client_tenants` maps to a tenant authenticates the request.
 fn authenticate(
     core: &CoreCtx,
     head: &RequestHead<'_>,
     snap: &crate::meta::Snapshot,
+    peer_tenant: Option<String>,
 ) -> Result<Identity, &'static str> {
-    let credential = head
-        .header_str("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or("credentials are required: Authorization: Bearer <API key or JWT>")?;
+    let bearer = head.header_str("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    let credential = match (bearer.filter(|t| !t.is_empty()), peer_tenant) {
+        (Some(c), _) => c,
+        (None, Some(tenant)) => return Ok(Identity { tenant, perms: Vec::new() }),
+        (None, None) => {
+            return Err(
+                "credentials are required: Authorization: Bearer <API key or JWT>, or a client certificate",
+            );
+        }
+    };
     if credential.starts_with(API_KEY_PREFIX) {
         let hash = core.shared.store.credential_hash(credential);
         let key = snap.api_keys.get(&hash).ok_or("the API key is not valid")?;

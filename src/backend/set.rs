@@ -11,7 +11,7 @@ use super::error::BackendError;
 use super::file::FileBackend;
 use super::health::{BackendHealth, HealthRegistry};
 use super::object::{CopyOutcome, CopyRequest, GetRequest, ObjectResponse, PutOutcome, PutRequest};
-use super::pool::ConnPool;
+use super::pool::{ConnPool, TlsTarget};
 use super::s3::{S3Backend, S3Io, S3Target};
 use crate::config::Endpoint;
 use crate::meta::Snapshot;
@@ -138,11 +138,13 @@ pub struct BackendSet {
     /// Pools by backend id and address, reused across rebuilds.
     pools: HashMap<String, Rc<ConnPool>>,
     io: Rc<S3Io>,
+    /// TLS client configuration of `https://` backends.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl BackendSet {
-    pub fn new(io: Rc<S3Io>) -> Self {
-        BackendSet { generation: 0, backends: Vec::new(), health: Vec::new(), pools: HashMap::new(), io }
+    pub fn new(io: Rc<S3Io>, tls: Arc<rustls::ClientConfig>) -> Self {
+        BackendSet { generation: 0, backends: Vec::new(), health: Vec::new(), pools: HashMap::new(), io, tls }
     }
 
     /// Rebuilds the set if `snap` is newer than what it was built from.
@@ -158,10 +160,17 @@ impl BackendSet {
             .map(|b| {
                 Rc::new(match &b.endpoint {
                     Endpoint::File { root } => AnyBackend::File(FileBackend::new(root.clone())),
-                    Endpoint::Http { .. } => {
-                        let pool_key = format!("{}|{:?}", b.id, b.addr);
-                        let pool =
-                            self.pools.remove(&pool_key).unwrap_or_else(|| Rc::new(ConnPool::new(b.addr)));
+                    Endpoint::Http { host, tls, .. } => {
+                        let pool_key = format!("{}|{:?}|{tls}", b.id, b.addr);
+                        let pool = self.pools.remove(&pool_key).unwrap_or_else(|| {
+                            let target = tls.then(|| TlsTarget::new(self.tls.clone(), host));
+                            Rc::new(match target {
+                                Some(Some(t)) => ConnPool::with_tls(b.addr, t),
+                                // No valid TLS name: no address, so requests fail as unreachable.
+                                Some(None) => ConnPool::new(None),
+                                None => ConnPool::new(b.addr),
+                            })
+                        });
                         pools.insert(pool_key, pool.clone());
                         let target = S3Target {
                             id: b.id.clone(),

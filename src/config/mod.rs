@@ -20,6 +20,7 @@ use crate::secret::Secret;
 pub mod jwt;
 pub mod replication;
 pub mod security;
+pub mod tls;
 
 pub use replication::{HealthConfig, RawHealth, RawReplication, ReplicationConfig};
 pub use security::{RawSecurity, SecurityConfig};
@@ -55,6 +56,8 @@ pub struct RawConfig {
     pub health: RawHealth,
     #[serde(default)]
     pub security: RawSecurity,
+    #[serde(default)]
+    pub tls: tls::RawTls,
     /// Storage backends objects are placed on.
     #[serde(default, rename = "backend")]
     pub backends: Vec<RawBackend>,
@@ -203,6 +206,7 @@ pub struct Config {
     pub replication: ReplicationConfig,
     pub health: HealthConfig,
     pub security: SecurityConfig,
+    pub tls: tls::TlsConfig,
     pub backends: Vec<BackendConfig>,
     pub tenants: Vec<TenantConfig>,
     pub buckets: Vec<BucketConfig>,
@@ -240,40 +244,48 @@ pub struct LogConfig {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Endpoint {
-    /// An S3-compatible server at `host:port` over plain HTTP.
-    Http { host: String, port: u16 },
+    /// An S3-compatible server at `host:port`, over HTTPS when `tls`.
+    Http {
+        host: String,
+        port: u16,
+        #[serde(default)]
+        tls: bool,
+    },
     /// A local directory (the embedded default).
     File { root: PathBuf },
 }
 
 impl Endpoint {
-    /// Parses `http://host[:port]` or `file:///abs/dir`.
+    /// Parses `http://host[:port]`, `https://host[:port]` or `file:///abs/dir`.
     pub fn parse(s: &str) -> anyhow::Result<Endpoint> {
-        if let Some(rest) = s.strip_prefix("http://") {
+        let (rest, tls, default_port) = match (s.strip_prefix("http://"), s.strip_prefix("https://")) {
+            (Some(r), _) => (Some(r), false, 80),
+            (_, Some(r)) => (Some(r), true, 443),
+            _ => (None, false, 0),
+        };
+        if let Some(rest) = rest {
             let authority = rest.trim_end_matches('/');
             if authority.is_empty() || authority.contains('/') || authority.contains('@') {
-                bail!("expected http://host:port with no path, got {s:?}");
+                bail!("expected http(s)://host:port with no path, got {s:?}");
             }
             let (host, port) = match authority.rsplit_once(':') {
                 Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
                     (h, p.parse::<u16>().map_err(|_| anyhow!("invalid port in {s:?}"))?)
                 }
-                _ => (authority, 80),
+                _ => (authority, default_port),
             };
             if host.is_empty() {
                 bail!("missing host in {s:?}");
             }
-            Ok(Endpoint::Http { host: host.trim_matches(['[', ']']).to_string(), port })
+            Ok(Endpoint::Http { host: host.trim_matches(['[', ']']).to_string(), port, tls })
         } else if let Some(path) = s.strip_prefix("file://") {
             let root = PathBuf::from(path);
             if !root.is_absolute() {
                 bail!("file endpoints need an absolute path (file:///abs/dir), got {s:?}");
             }
             Ok(Endpoint::File { root })
-        } else if s.starts_with("https://") {
-            bail!("https backends are not supported yet; use http:// or file://");
         } else {
-            bail!("unsupported endpoint {s:?}: expected http://host:port or file:///abs/dir");
+            bail!("unsupported endpoint {s:?}: expected http(s)://host:port or file:///abs/dir");
         }
     }
 }
@@ -484,6 +496,7 @@ impl RawConfig {
             replication: self.replication.validate()?,
             health: self.health.validate()?,
             security: self.security.validate()?,
+            tls: self.tls.validate()?,
             jwt: {
                 let mut out: Vec<crate::meta::JwtIssuerRecord> = Vec::with_capacity(self.jwt.len());
                 for (i, j) in self.jwt.into_iter().enumerate() {
@@ -571,7 +584,10 @@ replicas = 2
     fn example_config_validates() {
         let c = RawConfig::from_toml(EXAMPLE).unwrap().validate().unwrap();
         assert_eq!(c.backends.len(), 2);
-        assert_eq!(c.backends[0].endpoint, Endpoint::Http { host: "127.0.0.1".into(), port: 9101 });
+        assert_eq!(
+            c.backends[0].endpoint,
+            Endpoint::Http { host: "127.0.0.1".into(), port: 9101, tls: false }
+        );
         assert_eq!(c.backends[1].endpoint, Endpoint::File { root: "/var/lib/sluice/eu2".into() });
         assert_eq!(c.buckets[0].replicas, 2);
         assert!(!format!("{c:?}").contains("secret\""), "secrets never print");
@@ -608,11 +624,20 @@ replicas = 2
 
     #[test]
     fn endpoint_parsing() {
-        assert_eq!(Endpoint::parse("http://h").unwrap(), Endpoint::Http { host: "h".into(), port: 80 });
-        assert_eq!(Endpoint::parse("http://h:1/").unwrap(), Endpoint::Http { host: "h".into(), port: 1 });
+        assert_eq!(
+            Endpoint::parse("http://h").unwrap(),
+            Endpoint::Http { host: "h".into(), port: 80, tls: false }
+        );
+        assert_eq!(
+            Endpoint::parse("http://h:1/").unwrap(),
+            Endpoint::Http { host: "h".into(), port: 1, tls: false }
+        );
+        assert_eq!(
+            Endpoint::parse("https://h").unwrap(),
+            Endpoint::Http { host: "h".into(), port: 443, tls: true }
+        );
         assert!(Endpoint::parse("http://h:1/path").is_err());
         assert!(Endpoint::parse("http://user@h:1").is_err());
-        assert!(Endpoint::parse("https://h").is_err());
         assert!(Endpoint::parse("http://h:99999").is_err());
     }
 }

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
-use monoio::net::TcpStream;
 
 use super::chunked::{ChunkedDecoder, ChunkedError};
 use super::head::{BodyFraming, HeadError, HeadStatus, RequestHead, header_storage, parse_head};
 use super::limits::{BODY_CHUNK, MAX_DRAIN_BYTES, MAX_HEAD_BYTES};
+use super::stream::{ClientIdentity, ClientStream};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::runtime::shutdown::{Either, ShutdownSignal, race};
 
@@ -84,7 +84,9 @@ enum BodyState {
 
 /// One request/response exchange on a connection.
 pub struct Exchange<'c> {
-    stream: &'c mut TcpStream,
+    stream: &'c mut ClientStream,
+    /// The verified client certificate of a TLS connection, if any.
+    peer: Option<&'c ClientIdentity>,
     shutdown: Option<&'c ShutdownSignal>,
     leftover: &'c [u8],
     leftover_used: usize,
@@ -102,7 +104,7 @@ pub struct Exchange<'c> {
 
 impl<'c> Exchange<'c> {
     fn new(
-        stream: &'c mut TcpStream,
+        stream: &'c mut ClientStream,
         leftover: &'c [u8],
         framing: BodyFraming,
         expect_continue: bool,
@@ -119,6 +121,7 @@ impl<'c> Exchange<'c> {
         };
         Exchange {
             stream,
+            peer: None,
             shutdown: None,
             leftover,
             leftover_used: 0,
@@ -145,6 +148,11 @@ impl<'c> Exchange<'c> {
     }
 
     /// Whether any response bytes were written.
+    /// The verified client certificate of a TLS connection, if any.
+    pub fn peer(&self) -> Option<&ClientIdentity> {
+        self.peer
+    }
+
     pub fn response_started(&self) -> bool {
         self.response_started
     }
@@ -377,12 +385,12 @@ enum HeadRead {
 
 /// Serves one client connection until it closes.
 pub async fn serve_connection<H: Handler>(
-    mut stream: TcpStream,
+    mut stream: ClientStream,
+    peer: Option<ClientIdentity>,
     handler: &H,
     limits: &ConnLimits,
     shutdown: &ShutdownSignal,
 ) {
-    let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(MAX_HEAD_BYTES);
     let mut search_from = 0usize;
     loop {
@@ -427,6 +435,7 @@ pub async fn serve_connection<H: Handler>(
                     limits.io_timeout,
                 );
                 ex.shutdown = Some(shutdown);
+                ex.peer = peer.as_ref();
                 let ok = handler.handle(&head, &mut ex).await.is_ok();
                 let keep = ok && ex.finish().await;
                 (head_len + ex.leftover_used, keep, std::mem::take(&mut ex.carry))
@@ -446,7 +455,7 @@ pub async fn serve_connection<H: Handler>(
 /// then read and discard what the client still sends (bounded in time and
 /// bytes) so that unread input does not make the kernel answer with a reset
 /// that could destroy the response in flight.
-async fn linger_close(stream: &mut TcpStream) {
+async fn linger_close(stream: &mut ClientStream) {
     if stream.shutdown().await.is_err() {
         return;
     }
@@ -469,7 +478,7 @@ async fn linger_close(stream: &mut TcpStream) {
 /// Reads until the buffer holds a complete head (a blank line), within the
 /// idle timeout for the first byte and the head timeout for the rest.
 async fn read_head(
-    stream: &mut TcpStream,
+    stream: &mut ClientStream,
     buf: &mut Vec<u8>,
     search_from: &mut usize,
     limits: &ConnLimits,

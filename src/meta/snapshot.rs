@@ -125,7 +125,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, b)| {
                 let (addr, host_header) = match &b.endpoint {
-                    Endpoint::Http { host, port } => {
+                    Endpoint::Http { host, port, .. } => {
                         let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
                         let host_header = if host.contains(':') {
                             format!("[{host}]:{port}")

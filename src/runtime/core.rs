@@ -60,7 +60,7 @@ impl CoreCtx {
             replication_kick: LocalNotify::default(),
             id,
             snapshot: LocalSnapshot::new(&shared.hub),
-            backends: RefCell::new(BackendSet::new(io)),
+            backends: RefCell::new(BackendSet::new(io, shared.backend_tls.clone())),
             sigv4: RefCell::new((SigV4Scratch::new(), SigningKeyCache::new())),
             metrics,
             shutdown: ShutdownSignal::new(),

@@ -14,13 +14,13 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use monoio::net::{ListenerOpts, TcpListener};
+use monoio::net::{ListenerOpts, TcpListener, TcpStream};
 use monoio::time::TimeDriver;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use super::core::CoreCtx;
 use super::shutdown::catch_panic;
-use crate::http::{ConnLimits, serve_connection};
+use crate::http::{ClientIdentity, ClientStream, ConnLimits, MaybeTls, serve_connection};
 use crate::s3::service::S3Service;
 use crate::server::Shared;
 
@@ -69,10 +69,12 @@ impl Driver {
 pub struct WorkerSpec {
     pub id: usize,
     pub listen: SocketAddr,
+    /// The HTTPS listener's address, when `[tls] listen` is set.
+    pub tls_listen: Option<SocketAddr>,
     pub core: Option<core_affinity::CoreId>,
     pub pool: monoio::blocking::DefaultThreadPool,
-    /// Receives the bound address, or why binding failed.
-    pub ready: Sender<Result<SocketAddr, String>>,
+    /// Receives the bound addresses (HTTP, HTTPS), or why binding failed.
+    pub ready: Sender<Result<(SocketAddr, Option<SocketAddr>), String>>,
 }
 
 type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;
@@ -92,6 +94,72 @@ fn build_runtime(driver: Driver, pool: monoio::blocking::DefaultThreadPool) -> s
             .build()?
             .into(),
     })
+}
+
+/// Accepts connections until the server stops; with `tls`, each connection
+/// does its handshake (within the head timeout) in its own task first.
+async fn accept_loop(
+    listener: TcpListener,
+    core: Rc<CoreCtx>,
+    service: Rc<S3Service>,
+    limits: ConnLimits,
+    tls: Option<Arc<crate::tls::TlsServer>>,
+) {
+    while !core.shared.is_stopping() {
+        match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {
+            Ok(Ok((stream, _peer))) => {
+                let _ = stream.set_nodelay(true);
+                let core = core.clone();
+                let service = service.clone();
+                let tls = tls.clone();
+                monoio::spawn(async move {
+                    core.connections.set(core.connections.get() + 1);
+                    core.metrics.connection_opened();
+                    let served = catch_panic(async {
+                        let Some((stream, peer)) = open_stream(stream, tls.as_deref(), &limits).await else {
+                            return;
+                        };
+                        serve_connection(stream, peer, &*service, &limits, &core.shutdown).await;
+                    })
+                    .await;
+                    if let Err(msg) = served {
+                        tracing::error!(worker = core.id, panic = %msg, "a connection task panicked; connection dropped");
+                    }
+                    core.metrics.connection_closed();
+                    core.connections.set(core.connections.get() - 1);
+                });
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(worker = core.id, error = %e, "accept failed");
+                monoio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The connection's stream: plain, or TLS after a handshake that must end
+/// within the head timeout. A failed handshake (no or untrusted client
+/// certificate where one is required, a client that is not speaking TLS)
+/// closes the connection.
+async fn open_stream(
+    stream: TcpStream,
+    tls: Option<&crate::tls::TlsServer>,
+    limits: &ConnLimits,
+) -> Option<(ClientStream, Option<ClientIdentity>)> {
+    let Some(tls) = tls else { return Some((MaybeTls::Plain(stream), None)) };
+    let (acceptor, seen) = tls.acceptor();
+    match monoio::time::timeout(limits.head_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => {
+            let peer = seen.and_then(|seen| tls.identity(&seen));
+            Some((MaybeTls::Tls(Box::new(s)), peer))
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// The body of a worker thread.
@@ -121,6 +189,17 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
         }
     };
     let bound = listener.local_addr().unwrap_or(spec.listen);
+    let tls_listener = match spec.tls_listen {
+        Some(addr) => match TcpListener::bind_with_config(addr, &opts) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                let _ = spec.ready.send(Err(format!("binding the TLS listener {addr}: {e}")));
+                return;
+            }
+        },
+        None => None,
+    };
+    let tls_bound = tls_listener.as_ref().map(|l| l.local_addr().unwrap_or(bound));
     let core = match CoreCtx::new(spec.id, shared.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -137,7 +216,7 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
     };
     shared.workers_running.fetch_add(1, Ordering::AcqRel);
     tracing::info!(worker = spec.id, driver = shared.driver.name(), "worker started");
-    let _ = spec.ready.send(Ok(bound));
+    let _ = spec.ready.send(Ok((bound, tls_bound)));
     if spec.id == 0 {
         monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
         monoio::spawn(super::health_check::run(core.clone()));
@@ -145,33 +224,13 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
     }
     monoio::spawn(crate::replication::worker::run(core.clone()));
 
-    while !shared.is_stopping() {
-        match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {
-            Ok(Ok((stream, _peer))) => {
-                let core = core.clone();
-                let service = service.clone();
-                monoio::spawn(async move {
-                    core.connections.set(core.connections.get() + 1);
-                    core.metrics.connection_opened();
-                    let served =
-                        catch_panic(serve_connection(stream, &*service, &limits, &core.shutdown)).await;
-                    if let Err(msg) = served {
-                        tracing::error!(worker = core.id, panic = %msg, "a connection task panicked; connection dropped");
-                    }
-                    core.metrics.connection_closed();
-                    core.connections.set(core.connections.get() - 1);
-                });
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(worker = spec.id, error = %e, "accept failed");
-                monoio::time::sleep(ACCEPT_BACKOFF).await;
-            }
-            Err(_) => {}
-        }
+    if let (Some(l), Some(tls)) = (tls_listener, shared.tls.clone()) {
+        monoio::spawn(accept_loop(l, core.clone(), service.clone(), limits, Some(tls)));
     }
+    accept_loop(listener, core.clone(), service, limits, None).await;
 
-    // Stop accepting, close idle connections, let in-flight requests finish.
-    drop(listener);
+    // Stop accepting (both loops end on `is_stopping`), close idle
+    // connections, let in-flight requests finish.
     core.shutdown.trigger();
     let deadline = Instant::now() + shared.config.server.shutdown_grace;
     while core.connections.get() > 0 && Instant::now() < deadline {

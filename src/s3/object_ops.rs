@@ -160,8 +160,12 @@ pub struct Upload<'h> {
 impl<'h> Upload<'h> {
     /// Checks the payload mode, the length and the integrity headers.
     pub fn from_request(ctx: &Ctx<'_, 'h>) -> Result<Upload<'h>, S3Error> {
+        // An aws-chunked body may come with `Transfer-Encoding: chunked`
+        // (botocore does so over HTTPS): its decoded length is declared.
+        // Any other body needs a Content-Length, as in S3.
         let encoded_len = match ctx.head.framing {
-            BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => n,
+            BodyFraming::Length(n) if ctx.head.header("content-length").is_some() => Some(n),
+            BodyFraming::Chunked if AwsChunkedMode::from_payload(ctx.payload).is_some() => None,
             _ => return Err(S3Error::new(S3ErrorCode::MissingContentLength)),
         };
         let signed_sha256 = match ctx.payload {
@@ -170,7 +174,7 @@ impl<'h> Upload<'h> {
         };
         let mut integrity = Integrity::from_request(ctx.head, signed_sha256)?;
         let (len, chunked) = match AwsChunkedMode::from_payload(ctx.payload) {
-            None => (encoded_len, None),
+            None => (encoded_len.ok_or(S3ErrorCode::MissingContentLength)?, None),
             Some(mode) => {
                 let decoded = ctx
                     .head
