@@ -611,6 +611,52 @@ async fn dispatch(
     }
 }
 
+/// Parses and checks a request body as `endpoint` does before it touches
+/// the store (the fuzz target drives this). Never panics; an error is a
+/// 4xx [`AdminError`].
+pub fn check_body(endpoint: Endpoint, body: &[u8]) -> Result<(), AdminError> {
+    let bad = |m: String| AdminError::BadRequest(m);
+    match endpoint {
+        Endpoint::CreateTenant => {
+            let b: NameBody = parse(body)?;
+            check_name("name", &b.name).map_err(|e| bad(e.to_string()))
+        }
+        Endpoint::CreateKey | Endpoint::CreateApiKey => parse::<KeyBody>(body).map(drop),
+        Endpoint::CreateBucket => {
+            let b: BucketBody = parse(body)?;
+            crate::s3::names::check_bucket_name(&b.name).map_err(|why| bad(why.to_string()))?;
+            if b.replicas.is_some_and(|r| r == 0 || r > MAX_REPLICAS) {
+                return Err(bad(format!("replicas must be 1..={MAX_REPLICAS}")));
+            }
+            Ok(())
+        }
+        Endpoint::UpdateBucketPolicy => parse::<PolicyBody>(body).map(drop),
+        Endpoint::AddBackend | Endpoint::UpdateBackend => {
+            let b: BackendBody = parse(body)?;
+            let adding = endpoint == Endpoint::AddBackend;
+            let existing = (!adding).then(|| BackendRecord {
+                id: "b".into(),
+                endpoint: BackendEndpoint::File { root: "/tmp/b".into() },
+                region: "r".into(),
+                access_key: String::new(),
+                secret_key: Secret::new(""),
+                weight: 1.0,
+                signing_region: crate::config::DEFAULT_REGION.into(),
+                draining: false,
+            });
+            let id = if adding { b.id.clone().unwrap_or_default() } else { "b".into() };
+            backend_record(&id, existing, b, adding).map(drop)
+        }
+        Endpoint::CreateToken => {
+            let b: TokenBody = parse(body)?;
+            Role::parse(&b.role)
+                .map(drop)
+                .ok_or_else(|| bad("role must be admin, tenant-admin or viewer".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Per-bucket permissions may only name the tenant's own buckets.
 fn check_perms(snap: &Snapshot, tenant: &str, perms: &[BucketPerm]) -> Result<(), AdminError> {
     for p in perms {
@@ -812,6 +858,25 @@ fn explain(core: &Rc<CoreCtx>, snap: &Snapshot, bucket: &str, key: &str) -> Outc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_are_checked_before_the_store() {
+        assert!(check_body(Endpoint::CreateTenant, br#"{"name":"acme"}"#).is_ok());
+        assert_eq!(check_body(Endpoint::CreateTenant, b"{").unwrap_err().status(), 400);
+        assert_eq!(check_body(Endpoint::CreateTenant, br#"{"name":"a b"}"#).unwrap_err().status(), 400);
+        assert_eq!(check_body(Endpoint::CreateTenant, br#"{"name":"a","x":1}"#).unwrap_err().status(), 400);
+        assert!(check_body(Endpoint::CreateBucket, br#"{"tenant":"t","name":"ok-bucket"}"#).is_ok());
+        assert_eq!(
+            check_body(Endpoint::CreateBucket, br#"{"tenant":"t","name":"NO"}"#).unwrap_err().status(),
+            400
+        );
+        assert_eq!(
+            check_body(Endpoint::CreateToken, br#"{"name":"n","role":"root"}"#).unwrap_err().status(),
+            400
+        );
+        assert!(check_body(Endpoint::UpdateBackend, br#"{"weight":2.0}"#).is_ok());
+        assert_eq!(check_body(Endpoint::AddBackend, br#"{"id":"x"}"#).unwrap_err().status(), 400);
+    }
 
     #[test]
     fn backend_bodies_validate() {
