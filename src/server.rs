@@ -45,6 +45,10 @@ pub struct Shared {
     pub tls: Option<Arc<crate::tls::TlsServer>>,
     /// TLS client configuration for `https://` backends.
     pub backend_tls: Arc<rustls::ClientConfig>,
+    /// Held while an admin change runs (one at a time, across cores).
+    pub admin_busy: AtomicBool,
+    /// Threads for quick metadata reads that must not queue behind writes.
+    pub reads: crate::runtime::read_pool::ReadPool,
     /// Keys with a conditional write in flight, across cores (see `s3::conditional`).
     pub conditional_writes: std::sync::Mutex<std::collections::HashSet<(u128, String)>>,
 }
@@ -161,6 +165,9 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         conditional_writes: Default::default(),
         tls,
         backend_tls,
+        admin_busy: AtomicBool::new(false),
+        reads: crate::runtime::read_pool::ReadPool::new(crate::runtime::read_pool::READ_THREADS)
+            .context("starting the metadata read threads")?,
         health: crate::backend::health::HealthRegistry::new(health_threshold),
     });
     let cores = core_affinity::get_core_ids().unwrap_or_default();

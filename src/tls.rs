@@ -1,6 +1,7 @@
 //! TLS with rustls (ring provider): the HTTPS listener's configuration,
 //! client certificate verification (mTLS) and the identity a certificate
-//! gives, and the client configuration for `https://` backends.
+//! gives, and the client configuration for `https://` backends (system
+//! roots, or Mozilla's where the system has none, plus a configured CA).
 //!
 //! # Design
 //! With client certificates, each connection gets its own `ServerConfig`
@@ -149,7 +150,8 @@ impl TlsServer {
     }
 }
 
-/// The SAN DNS names and URIs and the subject CN of a certificate.
+/// The SAN DNS names and URIs of a certificate, or its subject CN when it
+/// has none.
 pub fn certificate_names(cert: &CertificateDer<'_>) -> Vec<String> {
     use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
     let Ok((_, x509)) = X509Certificate::from_der(cert.as_ref()) else { return Vec::new() };
@@ -163,9 +165,12 @@ pub fn certificate_names(cert: &CertificateDer<'_>) -> Vec<String> {
             }
         }
     }
-    for cn in x509.subject().iter_common_name() {
-        if let Ok(s) = cn.as_str() {
-            names.push(s.to_string());
+    // The subject CN counts only for a certificate without SAN names (RFC 6125).
+    if names.is_empty() {
+        for cn in x509.subject().iter_common_name() {
+            if let Ok(s) = cn.as_str() {
+                names.push(s.to_string());
+            }
         }
     }
     names
@@ -225,11 +230,16 @@ impl ClientCertVerifier for Recording {
     }
 }
 
-/// The client configuration for `https://` backends: Mozilla's roots plus
+/// The client configuration for `https://` backends: the system's roots
+/// (Mozilla's bundled set where the system has none), plus
 /// `tls.backend_ca_file`.
 pub fn backend_client_config(ca_file: Option<&Path>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
     if let Some(path) = ca_file {
         for cert in load_certs(path, "tls.backend_ca_file")? {
             roots.add(cert).with_context(|| format!("tls.backend_ca_file: {}", path.display()))?;
@@ -254,8 +264,11 @@ mod tests {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let names = certificate_names(cert.der());
-        assert!(names.contains(&"ingest.acme.internal".to_string()), "{names:?}");
-        assert!(names.contains(&"acme-ingest".to_string()), "{names:?}");
+        assert_eq!(names, vec!["ingest.acme.internal".to_string()], "the CN is ignored beside SANs");
+        let mut cn_only = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        cn_only.distinguished_name.push(rcgen::DnType::CommonName, "acme-ingest");
+        let cert = cn_only.self_signed(&key).unwrap();
+        assert_eq!(certificate_names(cert.der()), vec!["acme-ingest".to_string()]);
         assert!(certificate_names(&CertificateDer::from(vec![1, 2, 3])).is_empty());
     }
 }

@@ -400,3 +400,78 @@ fn per_bucket_key_permissions() {
     let (st, _) = call(addr, Some(TEST_ADMIN_TOKEN), "POST", "/admin/v1/tenants/umbrella/keys", Some(&bad));
     assert_eq!(st, 400);
 }
+
+/// `sluice discover --json` until no bucket has under-replicated or
+/// misplaced copies (the rebalance pass an API change starts runs in the
+/// background), then until no task is pending.
+fn wait_converged(c: &Cluster) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let report = c.sluice_cmd(&["discover", "--json"]);
+        let json: Value = serde_json::from_str(&report).unwrap();
+        let clean =
+            json.as_array().unwrap().iter().all(|b| b["under_replicated"] == 0 && b["misplaced"] == 0);
+        if clean {
+            c.wait_replicated(std::time::Duration::from_secs(120));
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no convergence: {report}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// A policy change through the API rebalances through the replication
+/// engine; a drained backend is emptied, then can be removed.
+#[test]
+fn policy_changes_and_drains_rebalance() {
+    let c = Cluster::start(common::any_driver());
+    let addr = c.sluice.addr;
+    ok(addr, "POST", "/admin/v1/buckets", Some(&json!({"tenant": "acme", "name": "reb", "replicas": 1})));
+    let mut expected = String::new();
+    let (ak, sk) = (c.acme.access_key.as_str(), c.acme.secret_key.as_str());
+    for i in 0..24 {
+        let body = format!("object {i} ").repeat(100 + i);
+        assert_eq!(s3(addr, ak, sk, "PUT", &format!("/reb/k{i}"), "", body.as_bytes()).0, 200);
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()));
+        expected.push_str(&format!("reb\tk{i}\t{digest}\n"));
+    }
+    wait_converged(&c);
+    let one = common::verify_replicas(&c, &expected);
+    assert_eq!((one.objects, one.copies), (24, 24));
+    // Two replicas: the pass copies every object once more.
+    let (status, v) = call(
+        addr,
+        Some(TEST_ADMIN_TOKEN),
+        "PUT",
+        "/admin/v1/buckets/reb/policy",
+        Some(&json!({"replicas": 2})),
+    );
+    assert_eq!((status, v["rebalance"].as_str()), (200, Some("started")), "{v}");
+    wait_converged(&c);
+    let two = common::verify_replicas(&c, &expected);
+    assert_eq!((two.objects, two.copies), (24, 48));
+    // A policy that cannot be placed is refused and changes nothing.
+    let (status, _) = call(
+        addr,
+        Some(TEST_ADMIN_TOKEN),
+        "PUT",
+        "/admin/v1/buckets/reb/policy",
+        Some(&json!({"replicas": 4})),
+    );
+    assert_eq!(status, 400);
+    // Removing a backend that is not drained, or not yet empty, is refused.
+    let (status, v) = call(addr, Some(TEST_ADMIN_TOKEN), "DELETE", "/admin/v1/backends/us1", None);
+    assert_eq!(status, 409, "{v}");
+    ok(addr, "POST", "/admin/v1/backends/us1/drain", None);
+    wait_converged(&c);
+    let drained = common::verify_replicas(&c, &expected);
+    assert_eq!((drained.objects, drained.copies), (24, 48));
+    let us1 = c.backends.iter().position(|b| b.id == "us1").unwrap();
+    assert!(c.backends[us1].keys(&common::physical("acme", "reb")).is_empty(), "us1 was emptied");
+    // Reads work throughout; then us1 goes.
+    assert_eq!(s3(addr, ak, sk, "GET", "/reb/k3", "", b"").0, 200);
+    ok(addr, "DELETE", "/admin/v1/backends/us1", None);
+    let listed = ok(addr, "GET", "/admin/v1/backends", None);
+    assert!(!listed.to_string().contains("\"us1\""), "{listed}");
+    assert_eq!(s3(addr, ak, sk, "GET", "/reb/k5", "", b"").0, 200);
+}

@@ -29,6 +29,18 @@ fn default_serve_works_with_the_aws_cli() {
     for driver in common::drivers() {
         let dir = tempfile::tempdir().unwrap();
         let (mut s, ak, sk) = start_default(dir.path(), driver);
+        // The first start prints a bootstrap admin token, and it works.
+        let token = s
+            .stdout_rest
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("export SLUICE_ADMIN_TOKEN=").map(str::to_string))
+            .expect("a bootstrap admin token on the first start");
+        let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["admin", "tenants", "list", "--json"])
+            .env("SLUICE_ADMIN_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("\"demo\""), "{out:?}");
         let env: Vec<(String, String)> = vec![
             ("AWS_ACCESS_KEY_ID".into(), ak.clone()),
             ("AWS_SECRET_ACCESS_KEY".into(), sk.clone()),
@@ -65,6 +77,10 @@ fn default_serve_works_with_the_aws_cli() {
         // A restart keeps the key and the data.
         let (mut s, ak2, sk2) = start_default(dir.path(), driver);
         assert_eq!((ak2, sk2), (ak, sk));
+        assert!(
+            !s.stdout_rest.iter().any(|l| l.contains("SLUICE_ADMIN_TOKEN")),
+            "the token is printed only once"
+        );
         let again = dir.path().join("again.txt");
         run("aws", &["--endpoint-url", ep, "s3", "cp", "s3://demo/hello.txt", again.to_str().unwrap()], &env);
         assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&src).unwrap());

@@ -99,7 +99,23 @@ fn api_keys_read_write_with_placement_and_replication() {
     assert_eq!((st, got.len()), (200, body.len()));
     assert!(got == body);
     let (st, head, _) = req(addr, "HEAD", "/proxy/logs/p/one%20two", Some(&key), b"");
-    assert!(st == 200 && head.contains(&format!("{}", body.len())), "{head}");
+    let len = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()));
+    assert!(st == 200 && len == Some(body.len().to_string()), "{head}");
+    // A refused HEAD has no body: the next response on the connection is intact.
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"HEAD /proxy/logs/p/one%20two HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+    let (st, _) = common::read_head_response(&mut s);
+    assert_eq!(st, 401);
+    s.write_all(
+        format!("GET /proxy/logs/p/one%20two HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let (st, _, again) = read_response(&mut s);
+    assert_eq!((st, again.len()), (200, body.len()));
     // `logs` has 2 replicas under eu residency: both eu backends hold it.
     c.wait_replicated(Duration::from_secs(60));
     let expected =

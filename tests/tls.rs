@@ -186,6 +186,17 @@ fn mtls_required_refuses_missing_and_untrusted_certificates_and_maps_tenants() {
         https(addr, client_config(&ca_pem, Some(&good)), request).unwrap(),
         (200, "cert body".to_string())
     );
+    // Any Authorization header decides: a bad token is refused even with a
+    // good certificate, never ignored in favour of it.
+    for auth in
+        ["Bearer sluice_key_not-a-key", "bearer ", "Basic YWNtZTpzZWNyZXQ=", "AWS4-HMAC-SHA256 Credential=x"]
+    {
+        let req = format!(
+            "GET /proxy/any/cert-object HTTP/1.1\r\nhost: localhost\r\nauthorization: {auth}\r\n\r\n"
+        );
+        let (status, body) = https(addr, client_config(&ca_pem, Some(&good)), &req).unwrap();
+        assert!(status == 401 && body.contains("Unauthorized"), "{auth}: {status} {body}");
+    }
     // A trusted certificate with a name that maps to no tenant: 401 on /proxy.
     let stranger = client_ca.leaf(&["someone.else.internal"]);
     let (status, body) = https(addr, client_config(&ca_pem, Some(&stranger)), request).unwrap();
@@ -216,11 +227,15 @@ fn https_store(dir: &Path, server_ca: &Ca) -> common::Sluice {
 }
 
 fn front_config(store_port: u16, ca_file: Option<&str>) -> String {
+    front_config_host("localhost", store_port, ca_file)
+}
+
+fn front_config_host(host: &str, store_port: u16, ca_file: Option<&str>) -> String {
     let ca = ca_file.map(|f| format!("[tls]\nbackend_ca_file = \"{f}\"\n\n")).unwrap_or_default();
     format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 1\ndata_dir = \"data\"\nio_timeout_secs = 5\n\n\
          [log]\nformat = \"text\"\nlevel = \"warn\"\n\n{ca}\
-         [[backend]]\nid = \"tls-store\"\nendpoint = \"https://localhost:{store_port}\"\nregion = \"r\"\n\
+         [[backend]]\nid = \"tls-store\"\nendpoint = \"https://{host}:{store_port}\"\nregion = \"r\"\n\
          access_key = \"AKSTORE\"\nsecret_key = \"store-secret-key\"\n\n\
          [[tenant]]\nname = \"acme\"\nkeys = [{{ access_key = \"AKACME\", secret_key = \"acme-secret\" }}]\n\n\
          [[bucket]]\ntenant = \"acme\"\nname = \"data\"\nreplicas = 1\n"
@@ -284,6 +299,17 @@ fn https_backends_are_verified() {
     let other_dir = tempfile::tempdir().unwrap();
     let untrusting = common::Sluice::start(&front_config(port, None), other_dir.path(), common::any_driver());
     let (status, out) = put_get(&untrusting, "/data/never", b"must not arrive");
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&out));
+    // The trusted CA, but the certificate is not for the name dialled
+    // (127.0.0.1; it names localhost only): refused too.
+    let ip_dir = tempfile::tempdir().unwrap();
+    let ip_ca = write(ip_dir.path(), "store-ca.pem", &server_ca.cert.pem());
+    let by_ip = common::Sluice::start(
+        &front_config_host("127.0.0.1", port, Some(&ip_ca)),
+        ip_dir.path(),
+        common::any_driver(),
+    );
+    let (status, out) = put_get(&by_ip, "/data/never", b"must not arrive either");
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&out));
     let (status, listing) = store_get(&store, &format!("/{physical}"), "list-type=2");
     let listing = String::from_utf8_lossy(&listing).into_owned();

@@ -24,7 +24,7 @@ use super::error::AdminError;
 use super::rbac::{Access, Endpoint, Matched, NoMatch, allowed, match_endpoint};
 use crate::backend::Backend;
 use crate::config::{Endpoint as BackendEndpoint, MAX_REPLICAS, check_name};
-use crate::http::{Exchange, RequestHead};
+use crate::http::{Exchange, Method, RequestHead};
 use crate::meta::{AdminTokenRecord, BackendRecord, BucketPerm, BucketRecord, MetaError, Role, Snapshot};
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::query_value;
@@ -35,6 +35,28 @@ use crate::server::Shared;
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
 /// Content-Type of admin responses.
 const JSON: &[u8] = b"application/json";
+
+/// How often a change waiting for another one checks again.
+const ADMIN_LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Held while an admin change runs; released on drop (also on unwind).
+struct AdminLock<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> AdminLock<'a> {
+    async fn acquire(flag: &'a std::sync::atomic::AtomicBool) -> AdminLock<'a> {
+        use std::sync::atomic::Ordering;
+        while flag.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            monoio::time::sleep(ADMIN_LOCK_POLL).await;
+        }
+        AdminLock(flag)
+    }
+}
+
+impl Drop for AdminLock<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
 
 /// The caller, once authenticated.
 struct Caller {
@@ -114,6 +136,13 @@ async fn handle(
                 Err(AdminError::BadRequest("the request body did not arrive".into())),
             );
         }
+    };
+    // Changes run one at a time (checks such as "replicas stay placeable"
+    // read a snapshot, then write); reads never wait.
+    let _one_change = if head.method != Method::Get {
+        Some(AdminLock::acquire(&core.shared.admin_busy).await)
+    } else {
+        None
     };
     let result = dispatch(core, head, &matched, &caller, &body).await;
     (Some(caller), Some(endpoint), result)
@@ -401,7 +430,7 @@ async fn dispatch(
             let existing_id = id.clone();
             let existing = blocking(core, move |s| s.store.backend(&existing_id)).await?;
             let old = existing.clone();
-            let mut rec = backend_record(&id, existing, b, adding)?;
+            let rec = backend_record(&id, existing, b, adding)?;
             let out = backend_json_record(&rec);
             // A region change must leave every bucket placeable.
             if let Some(old) = &old
@@ -423,29 +452,14 @@ async fn dispatch(
                     }
                 }
             }
-            // Placement takes the backend only once it holds the physical
-            // bucket of every bucket it becomes eligible for: it is written
-            // draining first, prepared, then opened.
+            // Placement may choose the backend only once it holds the
+            // physical bucket of every bucket it becomes eligible for: those
+            // are created through a backend built outside the snapshot, and
+            // the record is written (one change) only when that worked.
             let moved = old.as_ref().is_none_or(|o| o.region != rec.region || o.endpoint != rec.endpoint);
-            if !moved {
-                change(core, move |s| s.store.put_backend(&rec)).await?;
-                rebalance(core, None);
-                return Ok((200, out));
+            if moved {
+                prepare_backend(core, &snap, &rec).await?;
             }
-            let serving = !rec.draining;
-            rec.draining = true;
-            let staged = rec.clone();
-            change(core, move |s| s.store.put_backend(&staged)).await?;
-            if let Err(e) = prepare_backend(core, &rec).await {
-                if adding {
-                    let id = rec.id.clone();
-                    change(core, move |s| s.store.delete_backend(&id)).await?;
-                } else if let Some(old) = old {
-                    change(core, move |s| s.store.put_backend(&old)).await?;
-                }
-                return Err(e);
-            }
-            rec.draining = !serving;
             change(core, move |s| s.store.put_backend(&rec)).await?;
             rebalance(core, None);
             Ok((if adding { 201 } else { 200 }, out))
@@ -484,9 +498,13 @@ async fn dispatch(
             // Nothing may be lost: no object left on it, no task still using it.
             let index = b.index;
             let backend = core.backend(&snap, index).ok_or(AdminError::Internal)?;
-            for bucket in snap.buckets.values().filter(|x| x.holders().any(|i| i == index)) {
+            // Every bucket, eligible or not: a policy change may have left
+            // copies there that repair has not moved yet.
+            for bucket in snap.buckets.values() {
                 match backend.bucket_is_empty(&bucket.physical).await {
                     Ok(true) => {}
+                    // No physical bucket there: nothing of it to lose.
+                    Err(crate::backend::BackendError::Status { status: 404, .. }) => {}
                     Ok(false) => {
                         return Err(AdminError::Conflict(format!(
                             "backend {p0:?} still holds objects of bucket {:?}; wait for repair to move them",
@@ -785,12 +803,15 @@ fn backend_json_record(b: &BackendRecord) -> Value {
     json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining})
 }
 
-/// Creates, on backend `rec` (already in the published snapshot), the
-/// physical bucket of every bucket whose residency allows it.
-async fn prepare_backend(core: &Rc<CoreCtx>, rec: &BackendRecord) -> Result<(), AdminError> {
-    let snap = core.snapshot();
-    let index = snap.backends.iter().find(|b| b.id == rec.id).map(|b| b.index).ok_or(AdminError::Internal)?;
-    let backend = core.backend(&snap, index).ok_or(AdminError::Internal)?;
+/// Creates, on backend `rec` (not published yet), the physical bucket of
+/// every bucket whose residency allows it.
+async fn prepare_backend(core: &Rc<CoreCtx>, snap: &Snapshot, rec: &BackendRecord) -> Result<(), AdminError> {
+    let for_info = rec.clone();
+    // Resolving the host name may block: off the event loop.
+    let info = monoio::spawn_blocking(move || crate::meta::BackendInfo::from_record(0, &for_info))
+        .await
+        .map_err(|_| AdminError::Internal)?;
+    let backend = core.standalone_backend(&info);
     for bucket in snap.buckets.values() {
         if crate::placement::is_allowed(&rec.region, &bucket.residency)
             && backend.create_bucket(&bucket.physical).await.is_err()

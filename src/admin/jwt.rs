@@ -39,6 +39,8 @@ pub enum JwtError {
     Invalid,
     /// The claims name no tenant, or another tenant than the issuer's.
     Tenant,
+    /// The `perms` claim is an empty list: the token grants nothing.
+    NoAccess,
 }
 
 impl JwtError {
@@ -50,6 +52,7 @@ impl JwtError {
             JwtError::NotYetValid => "the token is not valid yet",
             JwtError::Invalid => "the token's signature, issuer or audience is not trusted",
             JwtError::Tenant => "the token does not name a tenant its issuer may speak for",
+            JwtError::NoAccess => "the token's perms claim grants no bucket",
         }
     }
 }
@@ -66,8 +69,9 @@ pub struct JwtIdentity {
 #[derive(Deserialize)]
 struct Claims {
     tenant: Option<String>,
-    #[serde(default)]
-    perms: Vec<BucketPerm>,
+    /// Absent: the whole tenant. Present: only these (an empty list grants
+    /// nothing, so the token is refused).
+    perms: Option<Vec<BucketPerm>>,
     sub: Option<String>,
 }
 
@@ -187,7 +191,12 @@ fn identity(issuer: &Issuer, claims: Claims) -> Result<JwtIdentity, JwtError> {
         (None, Some(t)) if !t.is_empty() => t,
         _ => return Err(JwtError::Tenant),
     };
-    Ok(JwtIdentity { tenant, perms: claims.perms, issuer: issuer.name.clone(), subject: claims.sub })
+    let perms = match claims.perms {
+        None => Vec::new(),
+        Some(p) if p.is_empty() => return Err(JwtError::NoAccess),
+        Some(p) => p,
+    };
+    Ok(JwtIdentity { tenant, perms, issuer: issuer.name.clone(), subject: claims.sub })
 }
 
 #[cfg(test)]
@@ -293,6 +302,9 @@ mod tests {
         let mut c = good_claims();
         c["perms"] = json!([{"bucket": "logs", "read": true}]);
         assert_eq!(v.verify(&hs(c, secret)).unwrap().perms[0].bucket, "logs");
+        let mut c = good_claims();
+        c["perms"] = json!([]);
+        assert_eq!(v.verify(&hs(c, secret)), Err(JwtError::NoAccess), "an empty list never means everything");
     }
 
     /// An Ed25519 key pair as PEM (PKCS#8 private, SPKI public) from a fixed seed.

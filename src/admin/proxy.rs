@@ -52,11 +52,11 @@ pub async fn serve(
     let peer_tenant = ex.peer().and_then(|p| p.tenant.clone());
     let identity = match authenticate(core, head, &snap, peer_tenant) {
         Ok(id) => id,
-        Err(message) => return send_json_error(ex, 401, "Unauthorized", message, request_id).await,
+        Err(message) => return send_error(ex, head, 401, "Unauthorized", message, request_id).await,
     };
     let Some((bucket, key)) = parse_path(head.path) else {
         let msg = "expected /proxy/{bucket}/{key}";
-        return send_json_error(ex, 400, "InvalidRequest", msg, request_id).await;
+        return send_error(ex, head, 400, "InvalidRequest", msg, request_id).await;
     };
     let op = match head.method {
         Method::Get => Operation::GetObject,
@@ -65,7 +65,7 @@ pub async fn serve(
         Method::Delete => Operation::DeleteObject,
         _ => {
             let msg = "the proxy routes take GET, HEAD, PUT and DELETE";
-            return send_json_error(ex, 405, "MethodNotAllowed", msg, request_id).await;
+            return send_error(ex, head, 405, "MethodNotAllowed", msg, request_id).await;
         }
     };
     let ctx = Ctx {
@@ -87,11 +87,7 @@ pub async fn serve(
     match result {
         Ok(status) => Ok(status),
         Err(e) if ex.response_started() => Err(e),
-        Err(e) if head.method == Method::Head || e.status() == 304 => {
-            // No body: HEAD, and 304 Not Modified.
-            crate::s3::respond::send(ex, e.status(), request_id, &[], None, &[]).await
-        }
-        Err(e) => send_json_error(ex, e.status(), e.code.as_str(), &e.message, request_id).await,
+        Err(e) => send_error(ex, head, e.status(), e.code.as_str(), &e.message, request_id).await,
     }
 }
 
@@ -112,9 +108,17 @@ fn authenticate(
     snap: &crate::meta::Snapshot,
     peer_tenant: Option<String>,
 ) -> Result<Identity, &'static str> {
-    let bearer = head.header_str("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
-    let credential = match (bearer.filter(|t| !t.is_empty()), peer_tenant) {
-        (Some(c), _) => c,
+    // Any Authorization header decides: a certificate is used only when
+    // there is none, so a bad or revoked token never falls back to it.
+    let credential = match (head.header_str("authorization"), peer_tenant) {
+        (Some(value), _) => {
+            let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+            let token = rest.trim();
+            if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+                return Err("the Authorization header must be: Bearer <API key or JWT>");
+            }
+            token
+        }
         (None, Some(tenant)) => return Ok(Identity { tenant, perms: Vec::new() }),
         (None, None) => {
             return Err(
@@ -136,16 +140,21 @@ fn authenticate(
         .map_err(|e: JwtError| e.message())
 }
 
-async fn send_json_error(
+/// A JSON error; no body for HEAD and 304 (none may follow them).
+async fn send_error(
     ex: &mut Exchange<'_>,
+    head: &RequestHead<'_>,
     status: u16,
     code: &str,
     message: &str,
     request_id: &str,
 ) -> Result<u16, S3Error> {
+    let lines: &[u8] = if status == 401 { b"WWW-Authenticate: Bearer\r\n" } else { b"" };
+    if head.method == Method::Head || status == 304 {
+        return crate::s3::respond::send(ex, status, request_id, lines, None, &[]).await;
+    }
     let body = serde_json::to_vec(&serde_json::json!({"error": {"code": code, "message": message}}))
         .unwrap_or_default();
-    let lines: &[u8] = if status == 401 { b"WWW-Authenticate: Bearer\r\n" } else { b"" };
     crate::s3::respond::send(ex, status, request_id, lines, Some(JSON), &body).await
 }
 

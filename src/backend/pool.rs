@@ -1,5 +1,5 @@
 //! Per-core pools of keep-alive connections to S3 backends, over plain TCP
-//! or TLS (`https://` backends, verified against Mozilla's roots and
+//! or TLS (`https://` backends, verified against the system's roots and
 //! `tls.backend_ca_file`).
 //!
 //! A core owns its pools (no locks). A connection returns to its pool only after

@@ -14,7 +14,7 @@ use super::object::{CopyOutcome, CopyRequest, GetRequest, ObjectResponse, PutOut
 use super::pool::{ConnPool, TlsTarget};
 use super::s3::{S3Backend, S3Io, S3Target};
 use crate::config::Endpoint;
-use crate::meta::Snapshot;
+use crate::meta::{BackendInfo, Snapshot};
 
 /// Either backend kind (static dispatch: no boxing, futures stay on the core).
 pub enum AnyBackend {
@@ -158,35 +158,59 @@ impl BackendSet {
             .backends
             .iter()
             .map(|b| {
-                Rc::new(match &b.endpoint {
-                    Endpoint::File { root } => AnyBackend::File(FileBackend::new(root.clone())),
-                    Endpoint::Http { host, tls, .. } => {
-                        let pool_key = format!("{}|{:?}|{tls}", b.id, b.addr);
-                        let pool = self.pools.remove(&pool_key).unwrap_or_else(|| {
-                            let target = tls.then(|| TlsTarget::new(self.tls.clone(), host));
-                            Rc::new(match target {
-                                Some(Some(t)) => ConnPool::with_tls(b.addr, t),
-                                // No valid TLS name: no address, so requests fail as unreachable.
-                                Some(None) => ConnPool::new(None),
-                                None => ConnPool::new(b.addr),
-                            })
-                        });
-                        pools.insert(pool_key, pool.clone());
-                        let target = S3Target {
-                            id: b.id.clone(),
-                            host_header: b.host_header.clone(),
-                            access_key: b.access_key.clone(),
-                            secret: b.secret_key.clone(),
-                            signing_region: b.signing_region.clone(),
-                            key_version: snap.generation,
-                        };
-                        AnyBackend::S3(S3Backend::new(target, pool, self.io.clone()))
-                    }
-                })
+                // The whole endpoint keys a pool: a new host name means a new TLS name too.
+                let pool_key = format!("{}|{:?}|{:?}", b.id, b.addr, b.endpoint);
+                let pool = self.pools.remove(&pool_key);
+                let (backend, pool) = self.build(b, pool, snap.generation);
+                if let Some(pool) = pool {
+                    pools.insert(pool_key, pool);
+                }
+                Rc::new(backend)
             })
             .collect();
         self.pools = pools;
         self.generation = snap.generation;
+    }
+
+    /// The backend `b` (reusing `pool` for an S3 backend when given), and
+    /// its connection pool.
+    fn build(
+        &self,
+        b: &BackendInfo,
+        pool: Option<Rc<ConnPool>>,
+        generation: u64,
+    ) -> (AnyBackend, Option<Rc<ConnPool>>) {
+        match &b.endpoint {
+            Endpoint::File { root } => (AnyBackend::File(FileBackend::new(root.clone())), None),
+            Endpoint::Http { host, tls, .. } => {
+                let pool = pool.unwrap_or_else(|| {
+                    let target = tls.then(|| TlsTarget::new(self.tls.clone(), host));
+                    Rc::new(match target {
+                        Some(Some(t)) => ConnPool::with_tls(b.addr, t),
+                        // No valid TLS name: no address, so requests fail as unreachable.
+                        Some(None) => ConnPool::new(None),
+                        None => ConnPool::new(b.addr),
+                    })
+                });
+                let target = S3Target {
+                    id: b.id.clone(),
+                    host_header: b.host_header.clone(),
+                    access_key: b.access_key.clone(),
+                    secret: b.secret_key.clone(),
+                    signing_region: b.signing_region.clone(),
+                    key_version: generation,
+                };
+                (AnyBackend::S3(S3Backend::new(target, pool.clone(), self.io.clone())), Some(pool))
+            }
+        }
+    }
+
+    /// A backend that is not in any snapshot yet (to prepare it before it
+    /// is published), with a pool of its own.
+    pub fn standalone(&self, b: &BackendInfo) -> AnyBackend {
+        // A version no snapshot uses, so no cached signing key is shared.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+        self.build(b, None, NEXT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed)).0
     }
 
     /// The health of the backend at snapshot index `index`.

@@ -28,7 +28,7 @@ pub struct RawTls {
     /// `/proxy` requests as a tenant.
     pub client_tenants: Vec<RawClientTenant>,
     /// CA certificates (PEM) trusted for `https://` backends, besides the
-    /// built-in Mozilla roots.
+    /// system's roots.
     pub backend_ca_file: Option<PathBuf>,
 }
 

@@ -14,7 +14,8 @@ use monoio::net::TcpStream;
 /// What a verified client certificate says about its holder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientIdentity {
-    /// Subject alternative names (DNS and URI) and the subject common name.
+    /// Subject alternative names (DNS and URI), or the subject common name
+    /// of a certificate without them.
     pub names: Vec<String>,
     /// The tenant `tls.client_tenants` maps one of the names to, if any.
     pub tenant: Option<String>,

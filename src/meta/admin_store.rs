@@ -384,6 +384,26 @@ impl MetaStore {
         Ok(())
     }
 
+    /// Removes the stored issuers `keep` does not name; returns their names.
+    pub(super) fn remove_jwt_issuers_except(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        keep: &[JwtIssuerRecord],
+    ) -> Result<Vec<String>, MetaError> {
+        let dbs = self.admin_dbs();
+        let gone: Vec<String> = dbs
+            .jwt
+            .iter(wtxn)?
+            .filter_map(Result::ok)
+            .map(|(name, _)| name.to_string())
+            .filter(|name| !keep.iter().any(|k| k.name == *name))
+            .collect();
+        for name in &gone {
+            dbs.jwt.delete(wtxn, name)?;
+        }
+        Ok(gone)
+    }
+
     pub(super) fn put_jwt_issuer_in(
         &self,
         wtxn: &mut RwTxn<'_>,

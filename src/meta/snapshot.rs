@@ -17,7 +17,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::model::{BucketRecord, MetaContents};
+use super::model::{BackendRecord, BucketRecord, MetaContents};
 use crate::config::Endpoint;
 use crate::placement::{self, Candidate};
 use crate::secret::Secret;
@@ -40,6 +40,35 @@ pub struct BackendInfo {
     pub addr: Option<SocketAddr>,
     /// `Host` header value for an `http://` backend.
     pub host_header: String,
+}
+
+impl BackendInfo {
+    /// The backend `b` at snapshot index `index`. Resolves an `http(s)://`
+    /// host name, which may block: call off the event loop.
+    pub fn from_record(index: u16, b: &BackendRecord) -> BackendInfo {
+        let (addr, host_header) = match &b.endpoint {
+            Endpoint::Http { host, port, .. } => {
+                let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
+                let host_header =
+                    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+                (addr, host_header)
+            }
+            Endpoint::File { .. } => (None, String::new()),
+        };
+        BackendInfo {
+            index,
+            id: b.id.clone(),
+            endpoint: b.endpoint.clone(),
+            region: b.region.clone(),
+            access_key: b.access_key.clone(),
+            secret_key: b.secret_key.clone(),
+            signing_region: b.signing_region.clone(),
+            weight: b.weight,
+            draining: b.draining,
+            addr,
+            host_header,
+        }
+    }
 }
 
 /// An access key as the cores see it.
@@ -120,37 +149,8 @@ impl Snapshot {
     ) -> Snapshot {
         let mut records: Vec<_> = contents.backends.iter().collect();
         records.sort_by(|a, b| a.id.cmp(&b.id));
-        let backends: Vec<BackendInfo> = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let (addr, host_header) = match &b.endpoint {
-                    Endpoint::Http { host, port, .. } => {
-                        let addr = (host.as_str(), *port).to_socket_addrs().ok().and_then(|mut a| a.next());
-                        let host_header = if host.contains(':') {
-                            format!("[{host}]:{port}")
-                        } else {
-                            format!("{host}:{port}")
-                        };
-                        (addr, host_header)
-                    }
-                    Endpoint::File { .. } => (None, String::new()),
-                };
-                BackendInfo {
-                    index: i as u16,
-                    id: b.id.clone(),
-                    endpoint: b.endpoint.clone(),
-                    region: b.region.clone(),
-                    access_key: b.access_key.clone(),
-                    secret_key: b.secret_key.clone(),
-                    signing_region: b.signing_region.clone(),
-                    weight: b.weight,
-                    draining: b.draining,
-                    addr,
-                    host_header,
-                }
-            })
-            .collect();
+        let backends: Vec<BackendInfo> =
+            records.into_iter().enumerate().map(|(i, b)| BackendInfo::from_record(i as u16, b)).collect();
         let keys = contents
             .keys
             .iter()
@@ -259,10 +259,7 @@ impl SnapshotHub {
     pub fn reload(&self, store: &super::MetaStore) -> Result<(), super::MetaError> {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
         let contents = store.load()?;
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let generation = current.generation + 1;
-        *current = Arc::new(Snapshot::build(&contents, generation, &mut states));
-        self.generation.store(generation, Ordering::Release);
+        self.build_and_swap(&contents, &mut states);
         Ok(())
     }
 
@@ -271,9 +268,16 @@ impl SnapshotHub {
     /// contents that are not in a store.
     pub fn publish(&self, contents: &MetaContents) {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let generation = current.generation + 1;
-        *current = Arc::new(Snapshot::build(contents, generation, &mut states));
+        self.build_and_swap(contents, &mut states);
+    }
+
+    /// Builds the next snapshot (DNS included) holding only `states`, which
+    /// serializes publishers; `current` is locked just for the swap, so a
+    /// core fetching it never waits for a build.
+    fn build_and_swap(&self, contents: &MetaContents, states: &mut HashMap<u128, Arc<BucketState>>) {
+        let generation = self.generation.load(Ordering::Acquire) + 1;
+        let snap = Arc::new(Snapshot::build(contents, generation, states));
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = snap;
         self.generation.store(generation, Ordering::Release);
     }
 

@@ -342,6 +342,11 @@ impl MetaStore {
                 self.keys.put(&mut wtxn, &rec.access_key, &StoredKey::seal(&rec, &self.master)?)?;
             }
         }
+        // JWT issuers are managed in the config only: one it no longer names
+        // is removed, so a compromised issuer is revoked by deleting it there.
+        for gone in self.remove_jwt_issuers_except(&mut wtxn, &cfg.jwt)? {
+            self.server.delete(&mut wtxn, &format!("{SEEDED_PREFIX}jwt/{gone}"))?;
+        }
         for j in &cfg.jwt {
             let print = json!({"issuer": j.issuer, "audience": j.audience, "tenant": j.tenant,
                                "hs256_secret": j.hs256_secret.as_ref().map(|s| s.expose()),
@@ -583,6 +588,22 @@ name = "logs"
         edited.buckets[0].replicas = 2;
         store.seed(&edited, 3).unwrap();
         assert_eq!(store.load().unwrap().buckets[0].replicas, 2);
+        // JWT issuers follow the config exactly: removed there, revoked here.
+        let mut with_jwt = edited.clone();
+        with_jwt.jwt.push(crate::meta::JwtIssuerRecord {
+            name: "idp".into(),
+            issuer: "i".into(),
+            audience: "a".into(),
+            hs256_secret: Some(crate::secret::Secret::new("0123456789abcdef0123456789abcdef")),
+            ed25519_public_pem: None,
+            tenant: None,
+        });
+        store.seed(&with_jwt, 4).unwrap();
+        assert_eq!(store.load().unwrap().jwt_issuers.len(), 1);
+        store.seed(&edited, 5).unwrap();
+        assert!(store.load().unwrap().jwt_issuers.is_empty(), "a removed issuer is revoked");
+        store.seed(&with_jwt, 6).unwrap();
+        assert_eq!(store.load().unwrap().jwt_issuers.len(), 1, "and comes back when configured again");
     }
 
     #[test]

@@ -82,6 +82,12 @@ impl CoreCtx {
         set.get(index)
     }
 
+    /// A backend built from `info` outside any snapshot (the admin API
+    /// prepares a backend before publishing it).
+    pub fn standalone_backend(&self, info: &crate::meta::BackendInfo) -> AnyBackend {
+        self.backends.borrow().standalone(info)
+    }
+
     /// The health of the backend at index `index` of `snap`.
     pub fn health(&self, snap: &Snapshot, index: u16) -> Option<Arc<BackendHealth>> {
         let mut set = self.backends.borrow_mut();
@@ -97,6 +103,23 @@ impl CoreCtx {
     /// Runs a metadata-store operation on the blocking pool (LMDB writes fsync:
     /// never on the event loop). Store failures are logged and answered as
     /// InternalError.
+    /// Like [`CoreCtx::meta`], for short reads, on the read pool: never
+    /// queued behind the blocking pool's writes and file I/O.
+    pub async fn meta_read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Shared) -> Result<R, MetaError> + Send + 'static,
+    ) -> Result<R, S3Error> {
+        let shared = self.shared.clone();
+        match self.shared.reads.run(move || f(&shared)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "metadata store read failed");
+                Err(S3Error::new(S3ErrorCode::InternalError))
+            }
+            Err(_) => Err(S3Error::new(S3ErrorCode::InternalError)),
+        }
+    }
+
     pub async fn meta<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Shared) -> Result<R, MetaError> + Send + 'static,

@@ -4,6 +4,7 @@
 pub mod core;
 pub mod health_check;
 pub mod notify;
+pub mod read_pool;
 pub mod scrub;
 pub mod shutdown;
 pub mod worker;

@@ -254,7 +254,7 @@ impl S3Service {
     /// pool) and the per-core queue counters.
     async fn replication_gauges(&self) -> Result<QueueGauges, S3Error> {
         let (backlog, dead) =
-            self.core.meta(|s| Ok((s.store.tasks().pending()?, s.store.tasks().dead_count()?))).await?;
+            self.core.meta_read(|s| Ok((s.store.tasks().pending()?, s.store.tasks().dead_count()?))).await?;
         let now = crate::replication::now_ms();
         let lag_secs = backlog.oldest_created_ms.map_or(0.0, |t| now.saturating_sub(t) as f64 / 1000.0);
         let mut stats = self.core.shared.queue_stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
