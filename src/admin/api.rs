@@ -16,19 +16,21 @@
 
 use std::rc::Rc;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::audit::{AuditRecord, append, audit_path};
+use super::backends::{backend_json, backend_json_record, backend_record, prepare_backend};
+pub use super::bodies::check_body;
+use super::bodies::{BackendBody, BucketBody, KeyBody, NameBody, PolicyBody, TokenBody, parse};
 use super::error::AdminError;
+use super::placement::{explain, rebalance};
 use super::rbac::{Access, Endpoint, Matched, NoMatch, allowed, match_endpoint};
 use crate::backend::Backend;
-use crate::config::{Endpoint as BackendEndpoint, MAX_REPLICAS, check_name};
+use crate::config::MAX_REPLICAS;
 use crate::http::{Exchange, Method, RequestHead};
-use crate::meta::{AdminTokenRecord, BackendRecord, BucketPerm, BucketRecord, MetaError, Role, Snapshot};
+use crate::meta::{AdminTokenRecord, BucketPerm, BucketRecord, MetaError, Role, Snapshot};
 use crate::runtime::core::CoreCtx;
 use crate::s3::route::query_value;
-use crate::secret::Secret;
 use crate::server::Shared;
 
 /// Largest admin request body.
@@ -186,11 +188,6 @@ async fn change<R: Send + 'static>(
     .await
 }
 
-fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, AdminError> {
-    serde_json::from_slice(if body.is_empty() { b"{}" } else { body })
-        .map_err(|e| AdminError::BadRequest(format!("invalid JSON body: {e}")))
-}
-
 /// Checks the caller's role against the endpoint's access class for a
 /// resource of tenant `owner`.
 fn authorize(caller: &Caller, access: Access, owner: Option<&str>) -> Result<(), AdminError> {
@@ -206,72 +203,12 @@ fn visible(caller: &Caller, tenant: &str) -> bool {
     caller.token.role != Role::TenantAdmin || caller.token.tenant.as_deref() == Some(tenant)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NameBody {
-    name: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct KeyBody {
-    perms: Vec<BucketPerm>,
-    name: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BucketBody {
-    tenant: String,
-    name: String,
-    #[serde(default)]
-    residency: Vec<String>,
-    replicas: Option<u8>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyBody {
-    residency: Option<Vec<String>>,
-    replicas: Option<u8>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BackendBody {
-    id: Option<String>,
-    endpoint: Option<String>,
-    region: Option<String>,
-    access_key: Option<String>,
-    secret_key: Option<Secret>,
-    weight: Option<f64>,
-    signing_region: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TokenBody {
-    name: String,
-    role: String,
-    tenant: Option<String>,
-}
-
 fn key_json(k: &crate::meta::KeyInfo, access_key: &str) -> Value {
     json!({"access_key": access_key, "tenant": k.tenant, "enabled": k.enabled, "perms": k.perms})
 }
 
 fn bucket_json(b: &crate::meta::BucketInfo) -> Value {
     json!({"name": b.name, "tenant": b.tenant, "residency": b.residency, "replicas": b.replicas, "created": b.created})
-}
-
-fn backend_json(b: &crate::meta::BackendInfo, up: bool) -> Value {
-    let endpoint = match &b.endpoint {
-        BackendEndpoint::Http { host, port, tls } => {
-            format!("http{}://{host}:{port}", if *tls { "s" } else { "" })
-        }
-        BackendEndpoint::File { root } => format!("file://{}", root.display()),
-    };
-    json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining, "up": up})
 }
 
 /// The tenant owning `bucket`, or 404.
@@ -629,52 +566,6 @@ async fn dispatch(
     }
 }
 
-/// Parses and checks a request body as `endpoint` does before it touches
-/// the store (the fuzz target drives this). Never panics; an error is a
-/// 4xx [`AdminError`].
-pub fn check_body(endpoint: Endpoint, body: &[u8]) -> Result<(), AdminError> {
-    let bad = |m: String| AdminError::BadRequest(m);
-    match endpoint {
-        Endpoint::CreateTenant => {
-            let b: NameBody = parse(body)?;
-            check_name("name", &b.name).map_err(|e| bad(e.to_string()))
-        }
-        Endpoint::CreateKey | Endpoint::CreateApiKey => parse::<KeyBody>(body).map(drop),
-        Endpoint::CreateBucket => {
-            let b: BucketBody = parse(body)?;
-            crate::s3::names::check_bucket_name(&b.name).map_err(|why| bad(why.to_string()))?;
-            if b.replicas.is_some_and(|r| r == 0 || r > MAX_REPLICAS) {
-                return Err(bad(format!("replicas must be 1..={MAX_REPLICAS}")));
-            }
-            Ok(())
-        }
-        Endpoint::UpdateBucketPolicy => parse::<PolicyBody>(body).map(drop),
-        Endpoint::AddBackend | Endpoint::UpdateBackend => {
-            let b: BackendBody = parse(body)?;
-            let adding = endpoint == Endpoint::AddBackend;
-            let existing = (!adding).then(|| BackendRecord {
-                id: "b".into(),
-                endpoint: BackendEndpoint::File { root: "/tmp/b".into() },
-                region: "r".into(),
-                access_key: String::new(),
-                secret_key: Secret::new(""),
-                weight: 1.0,
-                signing_region: crate::config::DEFAULT_REGION.into(),
-                draining: false,
-            });
-            let id = if adding { b.id.clone().unwrap_or_default() } else { "b".into() };
-            backend_record(&id, existing, b, adding).map(drop)
-        }
-        Endpoint::CreateToken => {
-            let b: TokenBody = parse(body)?;
-            Role::parse(&b.role)
-                .map(drop)
-                .ok_or_else(|| bad("role must be admin, tenant-admin or viewer".into()))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Per-bucket permissions may only name the tenant's own buckets.
 fn check_perms(snap: &Snapshot, tenant: &str, perms: &[BucketPerm]) -> Result<(), AdminError> {
     for p in perms {
@@ -732,188 +623,4 @@ async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: 
 async fn tenant_exists(core: &Rc<CoreCtx>, tenant: &str) -> Result<bool, AdminError> {
     let t = tenant.to_string();
     blocking(core, move |s| Ok(s.store.load()?.tenants.iter().any(|x| x.name == t))).await
-}
-
-/// A backend record from a request body: a new one (`adding`) or the
-/// existing one with the fields given replaced.
-fn backend_record(
-    id: &str,
-    existing: Option<BackendRecord>,
-    b: BackendBody,
-    adding: bool,
-) -> Result<BackendRecord, AdminError> {
-    let bad = |m: String| AdminError::BadRequest(m);
-    check_name("id", id).map_err(|e| bad(e.to_string()))?;
-    let mut rec = match (existing, adding) {
-        (Some(_), true) => return Err(AdminError::Conflict(format!("backend {id:?} already exists"))),
-        (None, false) => return Err(AdminError::NotFound(format!("no backend {id:?}"))),
-        (Some(r), false) => r,
-        (None, true) => {
-            let endpoint = b.endpoint.as_deref().ok_or_else(|| bad("endpoint is required".into()))?;
-            let region = b.region.clone().ok_or_else(|| bad("region is required".into()))?;
-            BackendRecord {
-                id: id.to_string(),
-                endpoint: BackendEndpoint::parse(endpoint).map_err(|e| bad(format!("endpoint: {e}")))?,
-                region,
-                access_key: String::new(),
-                secret_key: Secret::new(""),
-                weight: 1.0,
-                signing_region: crate::config::DEFAULT_REGION.to_string(),
-                draining: false,
-            }
-        }
-    };
-    if let Some(e) = &b.endpoint {
-        rec.endpoint = BackendEndpoint::parse(e).map_err(|e| bad(format!("endpoint: {e}")))?;
-    }
-    if let Some(r) = b.region {
-        check_name("region", &r).map_err(|e| bad(e.to_string()))?;
-        rec.region = r;
-    }
-    if let Some(a) = b.access_key {
-        rec.access_key = a;
-    }
-    if let Some(s) = b.secret_key {
-        rec.secret_key = s;
-    }
-    if let Some(w) = b.weight {
-        if !crate::placement::is_valid_weight(w) {
-            return Err(bad("weight must be a positive finite number".into()));
-        }
-        rec.weight = w;
-    }
-    if let Some(r) = b.signing_region {
-        rec.signing_region = r;
-    }
-    if matches!(rec.endpoint, BackendEndpoint::Http { .. })
-        && (rec.access_key.is_empty() || rec.secret_key.is_empty())
-    {
-        return Err(bad("S3 backends need access_key and secret_key".into()));
-    }
-    Ok(rec)
-}
-
-fn backend_json_record(b: &BackendRecord) -> Value {
-    let endpoint = match &b.endpoint {
-        BackendEndpoint::Http { host, port, tls } => {
-            format!("http{}://{host}:{port}", if *tls { "s" } else { "" })
-        }
-        BackendEndpoint::File { root } => format!("file://{}", root.display()),
-    };
-    json!({"id": b.id, "endpoint": endpoint, "region": b.region, "weight": b.weight, "draining": b.draining})
-}
-
-/// Creates, on backend `rec` (not published yet), the physical bucket of
-/// every bucket whose residency allows it.
-async fn prepare_backend(core: &Rc<CoreCtx>, snap: &Snapshot, rec: &BackendRecord) -> Result<(), AdminError> {
-    let for_info = rec.clone();
-    // Resolving the host name may block: off the event loop.
-    let info = monoio::spawn_blocking(move || crate::meta::BackendInfo::from_record(0, &for_info))
-        .await
-        .map_err(|_| AdminError::Internal)?;
-    let backend = core.standalone_backend(&info);
-    for bucket in snap.buckets.values() {
-        if crate::placement::is_allowed(&rec.region, &bucket.residency)
-            && backend.create_bucket(&bucket.physical).await.is_err()
-        {
-            return Err(AdminError::Unavailable(format!("backend {:?} is unavailable", rec.id)));
-        }
-    }
-    Ok(())
-}
-
-/// Starts a repair pass (one bucket, or all) on this core: a policy or
-/// backend change moves objects through the replication engine.
-fn rebalance(core: &Rc<CoreCtx>, bucket: Option<String>) {
-    let core = core.clone();
-    monoio::spawn(async move {
-        let snap = core.snapshot();
-        let scanner = crate::replication::repair::Scanner {
-            snap: &snap,
-            backends: |i| core.backend(&snap, i),
-            store: core.shared.store.clone(),
-            mode: crate::replication::repair::Mode::Repair,
-            rate: None,
-        };
-        let mut names: Vec<&String> =
-            snap.buckets.keys().filter(|n| bucket.as_ref().is_none_or(|b| b == *n)).collect();
-        names.sort();
-        for name in names {
-            let r = scanner.scan_bucket(&snap.buckets[name]).await;
-            tracing::info!(bucket = %r.bucket, queued = r.queued, misplaced = r.misplaced, "rebalance pass");
-            if r.queued > 0 {
-                core.replication_kick.notify();
-            }
-        }
-    });
-}
-
-/// Where `key` of `bucket` lives: the replica list in placement order with
-/// each replica's state.
-fn explain(core: &Rc<CoreCtx>, snap: &Snapshot, bucket: &str, key: &str) -> Outcome {
-    let b = snap.bucket(bucket).ok_or(AdminError::Internal)?;
-    let replicas = crate::placement::place(b.id, key.as_bytes(), &b.candidates, usize::from(b.replicas))
-        .map_err(|e| AdminError::Conflict(format!("the bucket's policy cannot be placed: {e}")))?;
-    let pending = core.shared.pending.get(b.id, key);
-    let list: Vec<Value> = replicas
-        .iter()
-        .enumerate()
-        .map(|(i, &idx)| {
-            let be = &snap.backends[usize::from(idx)];
-            let state = match &pending {
-                None => "in sync",
-                Some(p) if p.done.contains(&be.id) => "in sync",
-                Some(p) if p.source == be.id => "holds the newest version",
-                Some(_) => "pending",
-            };
-            json!({"backend": be.id, "region": be.region, "role": if i == 0 { "primary" } else { "replica" },
-                   "up": core.is_up(snap, idx), "state": state})
-        })
-        .collect();
-    Ok((
-        200,
-        json!({"bucket": bucket, "key": key, "replicas": list, "pending_task": pending.map(|p| p.task_id)}),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bodies_are_checked_before_the_store() {
-        assert!(check_body(Endpoint::CreateTenant, br#"{"name":"acme"}"#).is_ok());
-        assert_eq!(check_body(Endpoint::CreateTenant, b"{").unwrap_err().status(), 400);
-        assert_eq!(check_body(Endpoint::CreateTenant, br#"{"name":"a b"}"#).unwrap_err().status(), 400);
-        assert_eq!(check_body(Endpoint::CreateTenant, br#"{"name":"a","x":1}"#).unwrap_err().status(), 400);
-        assert!(check_body(Endpoint::CreateBucket, br#"{"tenant":"t","name":"ok-bucket"}"#).is_ok());
-        assert_eq!(
-            check_body(Endpoint::CreateBucket, br#"{"tenant":"t","name":"NO"}"#).unwrap_err().status(),
-            400
-        );
-        assert_eq!(
-            check_body(Endpoint::CreateToken, br#"{"name":"n","role":"root"}"#).unwrap_err().status(),
-            400
-        );
-        assert!(check_body(Endpoint::UpdateBackend, br#"{"weight":2.0}"#).is_ok());
-        assert_eq!(check_body(Endpoint::AddBackend, br#"{"id":"x"}"#).unwrap_err().status(), 400);
-    }
-
-    #[test]
-    fn backend_bodies_validate() {
-        let body = |j: &str| -> BackendBody { serde_json::from_str(j).unwrap() };
-        let r =
-            backend_record("b1", None, body(r#"{"endpoint":"file:///tmp/x","region":"r1"}"#), true).unwrap();
-        assert_eq!(r.region, "r1");
-        let e =
-            backend_record("b1", None, body(r#"{"endpoint":"http://h:1","region":"r1"}"#), true).unwrap_err();
-        assert!(matches!(e, AdminError::BadRequest(m) if m.contains("access_key")));
-        let e = backend_record("b1", Some(r.clone()), body("{}"), true).unwrap_err();
-        assert_eq!(e.status(), 409);
-        let e = backend_record("b1", None, body("{}"), false).unwrap_err();
-        assert_eq!(e.status(), 404);
-        let w = backend_record("b1", Some(r), body(r#"{"weight":2.5}"#), false).unwrap();
-        assert_eq!(w.weight, 2.5);
-        assert!(serde_json::from_str::<BackendBody>(r#"{"nope":1}"#).is_err());
-    }
 }

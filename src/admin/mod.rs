@@ -1,12 +1,19 @@
-//! Administration and the non-S3 routes: `/proxy/{bucket}/{key}` with API
-//! keys and JWTs ([`proxy`], [`jwt`]); the admin REST API under `/admin/v1` ([`api`]), its
-//! role-based access table ([`rbac`]), errors ([`error`]) and audit log
-//! ([`audit`]), and the client `sluice admin ...` uses ([`client`]).
+//! Administration and the non-S3 routes:
+//! - [`api`]: the admin REST API under `/admin/v1` (dispatch, authorization,
+//!   snapshot swaps); [`bodies`] its request bodies, [`backends`] backend
+//!   records and preparation, [`placement`] rebalancing and "explain";
+//! - [`rbac`]: the endpoint table and role checks; [`error`]: JSON errors;
+//!   [`audit`]: the audit log; [`client`]: what `sluice admin ...` uses;
+//! - [`proxy`] and [`jwt`]: `/proxy/{bucket}/{key}` with API keys, JWTs or
+//!   client certificates.
 
 pub mod api;
 pub mod audit;
+pub mod backends;
+pub mod bodies;
 pub mod client;
 pub mod error;
 pub mod jwt;
+pub mod placement;
 pub mod proxy;
 pub mod rbac;
