@@ -110,8 +110,10 @@ fn authenticate(
 ) -> Result<Identity, &'static str> {
     // Any Authorization header decides: a certificate is used only when
     // there is none, so a bad or revoked token never falls back to it.
-    let credential = match (head.header_str("authorization"), peer_tenant) {
-        (Some(value), _) => {
+    let credential = match (head.header("authorization"), peer_tenant) {
+        (Some(raw), _) => {
+            let value =
+                std::str::from_utf8(raw).map_err(|_| "the Authorization header is not valid UTF-8")?;
             let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
             let token = rest.trim();
             if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
