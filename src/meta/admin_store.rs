@@ -88,6 +88,23 @@ pub struct ApiKeyRecord {
     pub created: i64,
 }
 
+/// Records stored under a credential hash, named by a public id.
+trait PublicId {
+    fn public_id(&self) -> &str;
+}
+
+impl PublicId for AdminTokenRecord {
+    fn public_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl PublicId for ApiKeyRecord {
+    fn public_id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A trusted JWT issuer for `/proxy`.
 #[derive(Debug, Clone)]
 pub struct JwtIssuerRecord {
@@ -297,16 +314,24 @@ impl MetaStore {
 
     /// Deletes the admin token with public id `id`. Returns whether it existed.
     pub fn delete_admin_token(&self, id: &str) -> Result<bool, MetaError> {
+        self.delete_by_public_id(&self.admin_dbs().tokens, id)
+    }
+
+    /// Deletes the record (stored under a credential hash) whose public id is
+    /// `id`. Returns whether it existed.
+    fn delete_by_public_id<T: PublicId + serde::de::DeserializeOwned + 'static>(
+        &self,
+        db: &Db<T>,
+        id: &str,
+    ) -> Result<bool, MetaError> {
         let mut wtxn = self.env().write_txn()?;
-        let dbs = self.admin_dbs();
-        let hash = dbs
-            .tokens
+        let hash = db
             .iter(&wtxn)?
             .filter_map(Result::ok)
-            .find(|(_, r)| r.id == id)
+            .find(|(_, r)| r.public_id() == id)
             .map(|(h, _)| h.to_string());
         let Some(hash) = hash else { return Ok(false) };
-        dbs.tokens.delete(&mut wtxn, &hash)?;
+        db.delete(&mut wtxn, &hash)?;
         wtxn.commit()?;
         Ok(true)
     }
@@ -361,18 +386,7 @@ impl MetaStore {
     }
 
     pub fn delete_api_key(&self, id: &str) -> Result<bool, MetaError> {
-        let mut wtxn = self.env().write_txn()?;
-        let dbs = self.admin_dbs();
-        let hash = dbs
-            .api_keys
-            .iter(&wtxn)?
-            .filter_map(Result::ok)
-            .find(|(_, r)| r.id == id)
-            .map(|(h, _)| h.to_string());
-        let Some(hash) = hash else { return Ok(false) };
-        dbs.api_keys.delete(&mut wtxn, &hash)?;
-        wtxn.commit()?;
-        Ok(true)
+        self.delete_by_public_id(&self.admin_dbs().api_keys, id)
     }
 
     // ---- JWT issuers ----
