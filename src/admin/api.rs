@@ -466,6 +466,13 @@ async fn dispatch(
                 )));
             }
             let id = p0.clone();
+            let uploads = blocking(core, move |s| s.store.uploads_on_backend(&id)).await?;
+            if uploads > 0 {
+                return Err(AdminError::Conflict(format!(
+                    "{uploads} multipart upload(s) are in progress on backend {p0:?}; complete or abort them first"
+                )));
+            }
+            let id = p0.clone();
             change(core, move |s| s.store.delete_backend(&id)).await?;
             Ok((200, json!({"deleted": p0})))
         }

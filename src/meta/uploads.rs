@@ -161,6 +161,16 @@ impl MetaStore {
         Ok(Some(rec))
     }
 
+    /// Number of multipart uploads in progress on backend `backend_id`.
+    pub fn uploads_on_backend(&self, backend_id: &str) -> Result<usize, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        let mut n = 0;
+        for item in self.upload_dbs().uploads.iter(&rtxn)? {
+            n += usize::from(item?.1.backend_id == backend_id);
+        }
+        Ok(n)
+    }
+
     /// Uploads of a bucket whose key starts with `prefix`, in (key, upload id)
     /// order, strictly after (`key_marker`, `upload_id_marker`) as S3 defines
     /// the markers, at most `max`.
@@ -259,6 +269,8 @@ mod tests {
         assert!(page.is_truncated);
         assert!(store.list_uploads("other", "", "", "", 10).unwrap().uploads.is_empty());
 
+        let on = |b: &str| store.uploads_on_backend(b).unwrap();
+        assert_eq!((on(&rec("x", "k").backend_id), on("elsewhere")), (3, 0));
         assert_eq!(store.remove_upload("u1").unwrap().unwrap().upload_id, "u1");
         assert!(store.remove_upload("u1").unwrap().is_none());
         assert!(store.list_parts("u1", 0, 100).unwrap().0.is_empty());
