@@ -247,9 +247,8 @@ async fn dispatch(
     match m.row.endpoint {
         Endpoint::ListTenants => {
             authorize(caller, access, None)?;
-            let contents = blocking(core, |s| s.store.load()).await?;
-            let list: Vec<Value> = contents
-                .tenants
+            let tenants = blocking(core, |s| s.store.tenants()).await?;
+            let list: Vec<Value> = tenants
                 .iter()
                 .filter(|t| visible(caller, &t.name))
                 .map(|t| json!({"name": t.name, "created": t.created}))
@@ -593,7 +592,7 @@ async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: 
     if let Err(why) = crate::s3::names::check_bucket_name(&b.name) {
         return Err(AdminError::BadRequest(format!("bucket name {:?}: {why}", b.name)));
     }
-    if !snap.keys.values().any(|k| k.tenant == b.tenant) && !tenant_exists(core, &b.tenant).await? {
+    if !tenant_exists(core, &b.tenant).await? {
         return Err(AdminError::BadRequest(format!("no tenant {:?}", b.tenant)));
     }
     let replicas = b.replicas.unwrap_or(core.shared.config.server.default_replicas);
@@ -629,5 +628,5 @@ async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: 
 
 async fn tenant_exists(core: &Rc<CoreCtx>, tenant: &str) -> Result<bool, AdminError> {
     let t = tenant.to_string();
-    blocking(core, move |s| Ok(s.store.load()?.tenants.iter().any(|x| x.name == t))).await
+    blocking(core, move |s| s.store.tenant_exists(&t)).await
 }

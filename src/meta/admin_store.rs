@@ -214,6 +214,24 @@ fn public_id(hash: &str) -> String {
     hash[..12].to_string()
 }
 
+/// Deletes every record of `db` that `doomed` selects.
+fn delete_where<T: serde::de::DeserializeOwned + 'static>(
+    wtxn: &mut RwTxn<'_>,
+    db: &Db<T>,
+    doomed: impl Fn(&T) -> bool,
+) -> Result<(), MetaError> {
+    let names: Vec<String> = db
+        .iter(wtxn)?
+        .filter_map(Result::ok)
+        .filter(|(_, v)| doomed(v))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    for name in names {
+        db.delete(wtxn, &name)?;
+    }
+    Ok(())
+}
+
 /// Re-seals the admin records' secrets under `new` (inside the rotation's transaction).
 pub(super) fn reseal(store: &MetaStore, wtxn: &mut RwTxn<'_>, new: &MasterKey) -> Result<usize, MetaError> {
     let dbs = store.admin_dbs();
@@ -456,6 +474,17 @@ impl MetaStore {
         Ok(rec)
     }
 
+    /// Every tenant (no secret is opened, unlike [`MetaStore::load`]).
+    pub fn tenants(&self) -> Result<Vec<TenantRecord>, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.tenant_db().iter(&rtxn)?.map(|i| i.map(|(_, t)| t)).collect::<Result<_, _>>()?)
+    }
+
+    pub fn tenant_exists(&self, name: &str) -> Result<bool, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.tenant_db().get(&rtxn, name)?.is_some())
+    }
+
     /// Deletes a tenant with no buckets, with its access keys, API keys and
     /// tenant-admin tokens. Returns whether it existed.
     pub fn delete_tenant(&self, name: &str) -> Result<bool, MetaError> {
@@ -468,37 +497,10 @@ impl MetaStore {
                 "tenant {name:?} still owns buckets; delete them first"
             )));
         }
-        let keys: Vec<String> = self
-            .key_db()
-            .iter(&wtxn)?
-            .filter_map(Result::ok)
-            .filter(|(_, k)| k.tenant == name)
-            .map(|(ak, _)| ak.to_string())
-            .collect();
-        for ak in keys {
-            self.key_db().delete(&mut wtxn, &ak)?;
-        }
         let dbs = self.admin_dbs();
-        let api: Vec<String> = dbs
-            .api_keys
-            .iter(&wtxn)?
-            .filter_map(Result::ok)
-            .filter(|(_, k)| k.tenant == name)
-            .map(|(h, _)| h.to_string())
-            .collect();
-        for h in api {
-            dbs.api_keys.delete(&mut wtxn, &h)?;
-        }
-        let tokens: Vec<String> = dbs
-            .tokens
-            .iter(&wtxn)?
-            .filter_map(Result::ok)
-            .filter(|(_, t)| t.tenant.as_deref() == Some(name))
-            .map(|(h, _)| h.to_string())
-            .collect();
-        for h in tokens {
-            dbs.tokens.delete(&mut wtxn, &h)?;
-        }
+        delete_where(&mut wtxn, self.key_db(), |k| k.tenant == name)?;
+        delete_where(&mut wtxn, &dbs.api_keys, |k| k.tenant == name)?;
+        delete_where(&mut wtxn, &dbs.tokens, |t| t.tenant.as_deref() == Some(name))?;
         self.tenant_db().delete(&mut wtxn, name)?;
         wtxn.commit()?;
         Ok(true)

@@ -86,8 +86,8 @@ pub struct CopyLimits {
     pub part_size: u64,
 }
 
-/// Whether `backend` holds `task`'s version of the key.
-pub async fn holds_version(backend: &AnyBackend, task: &Task) -> Result<bool, BackendError> {
+/// HEAD of the task's key on `backend`; None when it has no such object.
+async fn head_of_key(backend: &AnyBackend, task: &Task) -> Result<Option<ObjectHead>, BackendError> {
     let req = GetRequest {
         bucket: &task.physical,
         key: &task.key,
@@ -96,27 +96,23 @@ pub async fn holds_version(backend: &AnyBackend, task: &Task) -> Result<bool, Ba
         checksum_mode: false,
     };
     match backend.get_object(&req).await {
-        Ok(resp) => Ok(resp.head.content_length == task.version.size
-            && logical_etag(&resp.head).as_deref() == Some(task.version.etag.as_str())),
-        Err(e) if e.is_not_found() => Ok(false),
+        Ok(resp) => Ok(Some(resp.head)),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
 
+/// Whether `backend` holds `task`'s version of the key.
+pub async fn holds_version(backend: &AnyBackend, task: &Task) -> Result<bool, BackendError> {
+    Ok(head_of_key(backend, task).await?.is_some_and(|head| {
+        head.content_length == task.version.size
+            && logical_etag(&head).as_deref() == Some(task.version.etag.as_str())
+    }))
+}
+
 /// Whether `backend` has no object under the key.
 pub async fn lacks_key(backend: &AnyBackend, task: &Task) -> Result<bool, BackendError> {
-    let req = GetRequest {
-        bucket: &task.physical,
-        key: &task.key,
-        range: None,
-        head_only: true,
-        checksum_mode: false,
-    };
-    match backend.get_object(&req).await {
-        Ok(_) => Ok(false),
-        Err(e) if e.is_not_found() => Ok(true),
-        Err(e) => Err(e),
-    }
+    Ok(head_of_key(backend, task).await?.is_none())
 }
 
 /// A source body as the body of a PUT to a target (trusted: no checks but length).

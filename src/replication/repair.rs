@@ -38,7 +38,7 @@ use crate::placement;
 use crate::s3::listing::page::{Entry, ObjectEntry};
 
 use super::copy::logical_etag;
-use super::task::{ObjectVersion, Task, TaskKind, now_ms};
+use super::task::{ObjectVersion, Task, TaskKind};
 
 /// Keys asked of a backend per listing request.
 pub const LIST_PAGE: usize = 1000;
@@ -366,27 +366,11 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         let Some(version) = source_version else {
             return Ok(None); // deleted since it was listed
         };
-        let now = now_ms();
-        Ok(Some(Task {
-            id: 0,
-            bucket: b.name.clone(),
-            bucket_id: b.id_hex.clone(),
-            physical: b.physical.clone(),
-            key: key.to_string(),
-            kind: TaskKind::Put,
-            source: self.id(source.backend).to_string(),
-            version,
-            targets: missing.iter().map(|&i| self.id(i).to_string()).collect(),
-            done: Vec::new(),
-            cleanup: misplaced.iter().map(|&i| self.id(i).to_string()).collect(),
-            part_sizes: Vec::new(),
-            attempts: 0,
-            next_attempt_ms: now,
-            created_ms: now,
-            last_error: None,
-            copy: None,
-            repair: true,
-        }))
+        let source_id = self.id(source.backend).to_string();
+        let targets = missing.iter().map(|&i| self.id(i).to_string()).collect();
+        let cleanup = misplaced.iter().map(|&i| self.id(i).to_string()).collect();
+        let task = Task::new(b, key, TaskKind::Put, source_id, version, targets, cleanup);
+        Ok(Some(Task { repair: true, ..task }))
     }
 
     /// The version `backend` holds of `key` (logical ETag and size; copies are

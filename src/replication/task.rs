@@ -117,6 +117,40 @@ pub struct Task {
 }
 
 impl Task {
+    /// A new task for `key` of bucket `b`, due now and never tried; callers
+    /// set `part_sizes` and `repair` where they apply.
+    pub fn new(
+        b: &crate::meta::BucketInfo,
+        key: &str,
+        kind: TaskKind,
+        source: String,
+        version: ObjectVersion,
+        targets: Vec<String>,
+        cleanup: Vec<String>,
+    ) -> Task {
+        let now = now_ms();
+        Task {
+            id: 0,
+            bucket: b.name.clone(),
+            bucket_id: b.id_hex.clone(),
+            physical: b.physical.clone(),
+            key: key.to_string(),
+            kind,
+            source,
+            version,
+            targets,
+            done: Vec::new(),
+            cleanup,
+            part_sizes: Vec::new(),
+            attempts: 0,
+            next_attempt_ms: now,
+            created_ms: now,
+            last_error: None,
+            copy: None,
+            repair: false,
+        }
+    }
+
     /// Targets not yet verified, in `targets` order.
     pub fn remaining_targets(&self) -> impl Iterator<Item = &str> {
         self.targets.iter().filter(|t| !self.done.contains(t)).map(String::as_str)

@@ -20,7 +20,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::meta::BucketInfo;
 use crate::placement;
 use crate::replication::index::PendingEntry;
-use crate::replication::{EnqueueError, ObjectVersion, Task, TaskKind, now_ms};
+use crate::replication::{EnqueueError, ObjectVersion, Task, TaskKind};
 use crate::s3::service::Ctx;
 
 /// Where a write goes.
@@ -137,27 +137,8 @@ pub async fn after_write(
     if targets.is_empty() && cleanup.is_empty() {
         return Ok(());
     }
-    let now = now_ms();
-    let task = Task {
-        id: 0,
-        bucket: b.name.clone(),
-        bucket_id: b.id_hex.clone(),
-        physical: b.physical.clone(),
-        key: key.to_string(),
-        kind: TaskKind::Put,
-        source: id_of(ctx, plan.target),
-        version,
-        targets,
-        done: Vec::new(),
-        cleanup,
-        part_sizes,
-        attempts: 0,
-        next_attempt_ms: now,
-        created_ms: now,
-        last_error: None,
-        copy: None,
-        repair: false,
-    };
+    let source = id_of(ctx, plan.target);
+    let task = Task { part_sizes, ..Task::new(b, key, TaskKind::Put, source, version, targets, cleanup) };
     enqueue(ctx, b, task, plan.is_handoff()).await
 }
 
@@ -176,27 +157,8 @@ pub async fn after_delete(
         return Ok(());
     }
     let primary = placement::place(b.id, key.as_bytes(), &b.candidates, 1).ok().map(|r| r[0]);
-    let now = now_ms();
-    let task = Task {
-        id: 0,
-        bucket: b.name.clone(),
-        bucket_id: b.id_hex.clone(),
-        physical: b.physical.clone(),
-        key: key.to_string(),
-        kind: TaskKind::Delete,
-        source: String::new(),
-        version: ObjectVersion { etag: String::new(), size: 0, checksum: None },
-        targets,
-        done: Vec::new(),
-        cleanup: Vec::new(),
-        part_sizes: Vec::new(),
-        attempts: 0,
-        next_attempt_ms: now,
-        created_ms: now,
-        last_error: None,
-        copy: None,
-        repair: false,
-    };
+    let no_version = ObjectVersion { etag: String::new(), size: 0, checksum: None };
+    let task = Task::new(b, key, TaskKind::Delete, String::new(), no_version, targets, Vec::new());
     // Until the task runs, other backends still hold the key. Reads that reach
     // the primary see it gone when the primary deleted it; otherwise every
     // read must consult the index.
