@@ -92,6 +92,27 @@ struct Req<'a> {
     payload_hash: &'a str,
 }
 
+impl<'a> Req<'a> {
+    /// The PUT of `put` (an object, or a part when `query` names one).
+    fn put(
+        put: &'a PutRequest<'a>,
+        query: &'a str,
+        headers: &'a [(&'a str, &'a [u8])],
+        payload_hash: &'a str,
+    ) -> Self {
+        Req {
+            wait: None,
+            method: "PUT",
+            bucket: put.bucket,
+            key: Some(put.key),
+            query,
+            headers,
+            content_length: Some(put.content_length),
+            payload_hash,
+        }
+    }
+}
+
 impl S3Backend {
     pub fn new(target: S3Target, pool: Rc<ConnPool>, io: Rc<S3Io>) -> Self {
         S3Backend { target, pool, io }
@@ -346,30 +367,12 @@ impl S3Backend {
             if let Some((name, value)) = &checksum {
                 headers.push((name, value.as_bytes()));
             }
-            let req = Req {
-                wait: None,
-                method: "PUT",
-                bucket: put.bucket,
-                key: Some(put.key),
-                query: &query,
-                headers: &headers,
-                content_length: Some(put.content_length),
-                payload_hash,
-            };
+            let req = Req::put(put, &query, &headers, payload_hash);
             self.exchange(&req, chunk, false).await?
         } else if let Some(trailer) = body.trailer_checksum() {
             self.stream_put_with_trailer(put, &query, &headers, trailer, chunk, body).await?
         } else {
-            let req = Req {
-                wait: None,
-                method: "PUT",
-                bucket: put.bucket,
-                key: Some(put.key),
-                query: &query,
-                headers: &headers,
-                content_length: Some(put.content_length),
-                payload_hash,
-            };
+            let req = Req::put(put, &query, &headers, payload_hash);
             self.stream_put(&req, chunk, body).await?
         };
         if resp.status != 200 {
