@@ -62,6 +62,21 @@ fn bench_verify_put(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("sigv4/detect_put_header_auth", |b| {
+        b.iter(|| {
+            let auth = detect(black_box(&input)).unwrap();
+            black_box(auth.access_key().map(str::len))
+        })
+    });
+    let auth = detect(&input).unwrap();
+    c.bench_function("sigv4/verify_only_put_header_auth_warm", |b| {
+        b.iter(|| {
+            let v = verify(black_box(&input), black_box(&auth), &secret, 1, &ctx, &mut scratch, &mut cache)
+                .unwrap();
+            black_box(v.seed_signature[0])
+        })
+    });
+
     let sign_headers_list = &headers[..headers.len() - 1];
     let out = OutboundRequest {
         method: "PUT",

@@ -621,7 +621,7 @@ mod tests {
     use super::*;
     use crate::s3::integrity::ChecksumAlgorithm;
     use crate::secret::Secret;
-    use crate::sigv4::payload::decode_hex_digest;
+    use crate::sigv4::hex_digest::decode_hex_digest;
     use crate::sigv4::{
         AuthInput, SigV4Scratch, SigningKeyCache, VerifyCtx, derive_signing_key, detect, verify,
     };

@@ -16,6 +16,7 @@
 use std::mem::MaybeUninit;
 
 use super::limits::{MAX_HEAD_BYTES, MAX_HEADERS};
+use super::name::eq_ignore_case;
 
 /// Request methods sluice routes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,7 @@ impl<'a> RequestHead<'a> {
 
 /// The first value of header `name` in `headers` (ASCII case-insensitive).
 pub fn find_header<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a [u8]> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    headers.iter().find(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes())).map(|h| h.value)
 }
 
 /// Storage for the headers of one head; uninitialised, so creating it costs nothing.

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod date;
 pub mod head;
 pub mod limits;
+pub mod name;
 pub mod response;
 pub mod stream;
 

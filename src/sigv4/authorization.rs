@@ -9,15 +9,17 @@
 //! # Decisions
 //! - The three components may come in any order, separated by `,` with or
 //!   without spaces (or tabs) around them; a trailing `,` is tolerated. An
-//!   unknown or repeated component is malformed, like a missing one.
+//!   unknown or repeated component is malformed, like a missing one. Component
+//!   names are case-sensitive, as AWS documents them.
 //! - `AWS <ak>:<sig>` (SigV2) is `UnsupportedMechanism`; any other scheme
 //!   (SigV4a, `Bearer`, garbage) is `UnsupportedAuthorizationType`.
-//! - SignedHeaders must list `host` (AWS requires it).
+//! - SignedHeaders must list `host` (AWS requires it; checked by
+//!   `SignedHeaders::parse`).
 //! - The Signature is kept raw; `verify` decodes its hex (bad hex there is a
 //!   SignatureDoesNotMatch). Region, date and clock are checked by `verify`,
 //!   which knows the endpoint region and the time.
 
-use super::credential::{Credential, SignedHeaders, Split, split_once_byte};
+use super::credential::{Credential, SignedHeaders};
 use super::error::{Malformed, SigV4Error};
 use super::limits::ALGORITHM;
 
@@ -34,31 +36,32 @@ pub struct AuthorizationV4<'a> {
 }
 
 impl<'a> AuthorizationV4<'a> {
-    /// Parses a header value.
+    /// Parses a header value in one pass over its components (each is found
+    /// with one `memchr` for the `,` that ends it and parsed where it lies).
     pub fn parse(value: &'a str) -> Result<AuthorizationV4<'a>, SigV4Error> {
         let malformed = SigV4Error::HeaderMalformed;
-        let value = value.trim_matches(is_ows);
-        let scheme_end = value.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(value.len());
-        let (scheme, rest) = value.split_at(scheme_end);
-        if scheme != ALGORITHM {
-            return Err(if scheme == SIGV2_SCHEME {
-                SigV4Error::UnsupportedMechanism
-            } else {
-                SigV4Error::UnsupportedAuthorizationType
-            });
-        }
+        let value = trim_ows(value);
+        let rest = match value.as_bytes().get(ALGORITHM.len()) {
+            Some(&c) if is_ows(c) && value.starts_with(ALGORITHM) => &value[ALGORITHM.len() + 1..],
+            _ => return Err(scheme_error(value)),
+        };
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for part in Split::plain(rest, b',') {
-            let part = part.trim_matches(is_ows);
-            if part.is_empty() {
-                continue;
-            }
-            let (name, val) = split_once_byte(part, b'=').ok_or(malformed(Malformed::BadComponent))?;
-            let slot = match name {
-                "Credential" => &mut credential,
-                "SignedHeaders" => &mut signed_headers,
-                "Signature" => &mut signature,
-                _ => return Err(malformed(Malformed::BadComponent)),
+        let mut rest = rest.as_bytes();
+        let mut at = value.len() - rest.len();
+        // Skip the separators (`,` and the whitespace around it) before each part.
+        while let Some(skip) = rest.iter().position(|&c| c != b',' && !is_ows(c)) {
+            let end = memchr::memchr(b',', &rest[skip..]).map_or(rest.len(), |i| skip + i);
+            let part = trim_ows(&value[at + skip..at + end]);
+            rest = &rest[end..];
+            at += end;
+            let (slot, val) = if let Some(v) = part.strip_prefix(CREDENTIAL) {
+                (&mut credential, v)
+            } else if let Some(v) = part.strip_prefix(SIGNED_HEADERS) {
+                (&mut signed_headers, v)
+            } else if let Some(v) = part.strip_prefix(SIGNATURE) {
+                (&mut signature, v)
+            } else {
+                return Err(malformed(Malformed::BadComponent));
             };
             if slot.replace(val).is_some() {
                 return Err(malformed(Malformed::BadComponent));
@@ -71,16 +74,38 @@ impl<'a> AuthorizationV4<'a> {
         };
         let credential = Credential::parse(credential, false).map_err(malformed)?;
         let signed_headers = SignedHeaders::parse(signed_headers, false).map_err(malformed)?;
-        if !signed_headers.contains("host") {
-            return Err(malformed(Malformed::HostNotSigned));
-        }
         Ok(AuthorizationV4 { credential, signed_headers, signature })
     }
 }
 
+/// The component prefixes, `=` included.
+const CREDENTIAL: &str = "Credential=";
+const SIGNED_HEADERS: &str = "SignedHeaders=";
+const SIGNATURE: &str = "Signature=";
+
+/// The error for a value whose scheme is not `AWS4-HMAC-SHA256`, or is
+/// followed by nothing.
+fn scheme_error(value: &str) -> SigV4Error {
+    let scheme_end = value.bytes().position(is_ows).unwrap_or(value.len());
+    match &value[..scheme_end] {
+        ALGORITHM => SigV4Error::HeaderMalformed(Malformed::MissingComponent),
+        SIGV2_SCHEME => SigV4Error::UnsupportedMechanism,
+        _ => SigV4Error::UnsupportedAuthorizationType,
+    }
+}
+
 /// Optional whitespace of HTTP (space or tab).
-fn is_ows(c: char) -> bool {
-    c == ' ' || c == '\t'
+fn is_ows(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// `s` without leading and trailing spaces and tabs (a byte scan).
+fn trim_ows(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ows(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ows(c)).map_or(start, |i| i + 1);
+    // Spaces and tabs are ASCII: both cuts are char boundaries.
+    &s[start..end]
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use std::ops::Range;
 
 use super::credential::{SignedHeaders, Split, split_once_byte};
 use super::scratch::SigV4Scratch;
+use crate::http::name::eq_ignore_case;
 
 /// Name of the presigned query parameter left out of the canonical query.
 pub const SIGNATURE_PARAM: &str = "X-Amz-Signature";
@@ -204,7 +205,7 @@ pub(crate) fn write_canonical_headers(
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         let mut found = false;
-        for h in headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+        for h in headers.iter().filter(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes())) {
             if found {
                 out.push(b',');
             }

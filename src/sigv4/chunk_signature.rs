@@ -40,8 +40,9 @@ use std::fmt;
 use hmac::Mac;
 use subtle::ConstantTimeEq;
 
+use super::hex_digest::decode_hex_digest;
 use super::limits::{AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, S3_SERVICE, SCOPE_TERMINATOR};
-use super::payload::{EMPTY_SHA256_HEX, decode_hex_digest};
+use super::payload::EMPTY_SHA256_HEX;
 use super::signing_key::{HmacSha256, keyed_mac};
 use super::verify::Verified;
 

@@ -12,13 +12,17 @@
 //!   element is a plain slice of the request (the access key and region in
 //!   [`Credential`] borrow from it) and the decoded form is exactly the
 //!   elements joined by the plain separator.
-//! - A parsed [`SignedHeaders`] has at least one name, no empty name, and only
-//!   RFC 9110 token characters in each name.
+//! - A parsed [`SignedHeaders`] has at least one name, no empty name, only
+//!   RFC 9110 token characters in each name, and names `host`.
 
 use smallvec::SmallVec;
 
 use super::error::Malformed;
 use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR, SIGNED_HEADERS_INLINE};
+use crate::http::name::eq_ignore_case;
+
+/// The header every SignedHeaders list must name.
+const HOST: &str = "host";
 
 /// A parsed credential scope. The service is always `s3` and the terminator
 /// `aws4_request` (checked by [`Credential::parse`]).
@@ -35,13 +39,11 @@ impl<'a> Credential<'a> {
     /// Parses `AK/YYYYMMDD/region/service/aws4_request`. With `encoded`, the
     /// `/` separators may also be written `%2F` (query form).
     pub fn parse(raw: &'a str, encoded: bool) -> Result<Credential<'a>, Malformed> {
-        let mut parts = Split::new(raw, b'/', encoded.then_some(*b"2F"));
-        let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let parts = if encoded { encoded_scope_parts(raw) } else { scope_parts(raw) };
+        let Some([access_key, date, region, service, terminator]) = parts else {
             return Err(Malformed::Credential);
         };
-        let plain = |s: &str| !s.is_empty() && !s.contains('%');
+        let plain = |s: &str| !s.is_empty() && !s.as_bytes().contains(&b'%');
         if !plain(access_key) || !plain(region) {
             return Err(Malformed::Credential);
         }
@@ -58,6 +60,35 @@ impl<'a> Credential<'a> {
     }
 }
 
+/// Elements of a credential scope: access key, date, region, service, terminator.
+const SCOPE_PARTS: usize = 5;
+
+/// The `/`-separated elements of a plain credential scope, in one byte scan;
+/// `None` unless there are exactly [`SCOPE_PARTS`].
+fn scope_parts(raw: &str) -> Option<[&str; SCOPE_PARTS]> {
+    let mut cuts = [0usize; SCOPE_PARTS - 1];
+    let mut n = 0;
+    for (i, &c) in raw.as_bytes().iter().enumerate() {
+        if c == b'/' {
+            *cuts.get_mut(n)? = i;
+            n += 1;
+        }
+    }
+    if n != cuts.len() {
+        return None;
+    }
+    // `/` is ASCII, so every cut is a char boundary.
+    let [a, d, r, s] = cuts;
+    Some([&raw[..a], &raw[a + 1..d], &raw[d + 1..r], &raw[r + 1..s], &raw[s + 1..]])
+}
+
+/// The elements of a query-form credential scope (`/` or `%2F` separated).
+fn encoded_scope_parts(raw: &str) -> Option<[&str; SCOPE_PARTS]> {
+    let mut parts = Split::new(raw, b'/', Some(*b"2F"));
+    let out = [parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?];
+    parts.next().is_none().then_some(out)
+}
+
 /// The names of a SignedHeaders list, on the stack up to
 /// [`SIGNED_HEADERS_INLINE`] names (more spill to the heap).
 pub type HeaderNames<'a> = SmallVec<[&'a str; SIGNED_HEADERS_INLINE]>;
@@ -71,24 +102,40 @@ pub struct SignedHeaders<'a> {
 
 impl<'a> SignedHeaders<'a> {
     /// Parses and validates a `;`-separated list; with `encoded`, `%3B` also
-    /// separates (query form).
+    /// separates (query form). The list must name `host`, as AWS requires
+    /// (`HostNotSigned` otherwise).
     pub fn parse(raw: &'a str, encoded: bool) -> Result<SignedHeaders<'a>, Malformed> {
         let list = SignedHeaders { raw, encoded };
-        let valid = if encoded {
-            !raw.is_empty() && list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar))
+        let has_host = if encoded {
+            let valid =
+                !raw.is_empty() && list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar));
+            if !valid {
+                return Err(Malformed::SignedHeaders);
+            }
+            list.contains(HOST)
         } else {
-            // One pass: token bytes, `;` never first, last or doubled.
-            let mut prev = b';';
-            for &c in raw.as_bytes() {
-                if (c == b';' && prev == b';') || (c != b';' && !is_tchar(c)) {
+            // One pass: token bytes, `;` never first, last or doubled, and
+            // each name compared with `host` as it ends.
+            let b = raw.as_bytes();
+            let (mut start, mut has_host) = (0, false);
+            for (i, &c) in b.iter().enumerate() {
+                if c == b';' {
+                    if i == start {
+                        return Err(Malformed::SignedHeaders);
+                    }
+                    has_host |= eq_ignore_case(&b[start..i], HOST.as_bytes());
+                    start = i + 1;
+                } else if !is_tchar(c) {
                     return Err(Malformed::SignedHeaders);
                 }
-                prev = c;
             }
-            prev != b';'
+            if start == b.len() {
+                return Err(Malformed::SignedHeaders);
+            }
+            has_host | eq_ignore_case(&b[start..], HOST.as_bytes())
         };
-        if !valid {
-            return Err(Malformed::SignedHeaders);
+        if !has_host {
+            return Err(Malformed::HostNotSigned);
         }
         Ok(list)
     }
@@ -105,12 +152,25 @@ impl<'a> SignedHeaders<'a> {
 
     /// The names collected on the stack, to walk them several times cheaply.
     pub fn names(&self) -> HeaderNames<'a> {
-        self.iter().collect()
+        if self.encoded {
+            return self.iter().collect();
+        }
+        let mut names = HeaderNames::new();
+        let mut start = 0;
+        for (i, &c) in self.raw.as_bytes().iter().enumerate() {
+            if c == b';' {
+                // `;` is ASCII: both cuts are char boundaries.
+                names.push(&self.raw[start..i]);
+                start = i + 1;
+            }
+        }
+        names.push(&self.raw[start..]);
+        names
     }
 
     /// Whether `name` is listed (ASCII case-insensitive).
     pub fn contains(&self, name: &str) -> bool {
-        self.iter().any(|n| n.eq_ignore_ascii_case(name))
+        self.iter().any(|n| eq_ignore_case(n.as_bytes(), name.as_bytes()))
     }
 
     /// Appends the decoded list (names joined by `;`).
@@ -280,13 +340,22 @@ mod tests {
     #[test]
     fn signed_headers() {
         let s = SignedHeaders::parse("host;range;x-amz-date", false).unwrap();
+        assert_eq!(s.names().as_slice(), ["host", "range", "x-amz-date"]);
+        for listed in ["host", "Host", "a;host", "host;b", "a;HOST;b"] {
+            assert!(SignedHeaders::parse(listed, false).is_ok(), "{listed}");
+        }
+        for unlisted in ["hostx", "a;xhost", "hos;t", "x-amz-date"] {
+            assert_eq!(SignedHeaders::parse(unlisted, false), Err(Malformed::HostNotSigned), "{unlisted}");
+        }
+        assert_eq!(SignedHeaders::parse("x-amz-date", true), Err(Malformed::HostNotSigned));
         assert_eq!(s.iter().collect::<Vec<_>>(), ["host", "range", "x-amz-date"]);
         assert!(s.contains("Host") && !s.contains("x-amz-content-sha256"));
         let e = SignedHeaders::parse("host%3Bx-amz-date%3bmy-h", true).unwrap();
+        assert_eq!(e.names().as_slice(), ["host", "x-amz-date", "my-h"]);
         let mut out = Vec::new();
         e.write_to(&mut out);
         assert_eq!(out, b"host;x-amz-date;my-h");
-        for bad in ["", ";", "host;", "host;;x", "ho st", "host%3Bx"] {
+        for bad in ["", ";", "host;", "host;;x", "ho st", "host%3Bx", ";host"] {
             assert_eq!(SignedHeaders::parse(bad, false), Err(Malformed::SignedHeaders), "{bad}");
         }
         assert_eq!(SignedHeaders::parse("host%20x", true), Err(Malformed::SignedHeaders));

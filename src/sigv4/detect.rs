@@ -18,6 +18,10 @@ use super::authorization::AuthorizationV4;
 use super::credential::{Split, split_once_byte};
 use super::error::{Malformed, SigV4Error};
 use super::presigned::{ALGORITHM_PARAM, CREDENTIAL_PARAM, PresignedV4, SIGNATURE_PARAM};
+use crate::http::name::eq_ignore_case;
+
+/// The header of header auth.
+const AUTHORIZATION: &[u8] = b"authorization";
 
 /// The SigV2 presigned access-key parameter, recognised only to refuse it.
 const SIGV2_ACCESS_KEY_PARAM: &str = "AWSAccessKeyId";
@@ -64,7 +68,7 @@ impl<'a> AuthKind<'a> {
 /// clock and signature are checked by `verify`).
 pub fn detect<'a>(input: &AuthInput<'a>) -> Result<AuthKind<'a>, SigV4Error> {
     let mut authorization = None;
-    for h in input.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("authorization")) {
+    for h in input.headers.iter().filter(|h| eq_ignore_case(h.name.as_bytes(), AUTHORIZATION)) {
         if authorization.replace(h.value).is_some() {
             return Err(SigV4Error::HeaderMalformed(Malformed::BadComponent));
         }

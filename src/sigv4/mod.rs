@@ -25,6 +25,7 @@
 //! - [`authorization`] / [`presigned`]: parsing the header / the query.
 //! - [`credential`]: credential scope and SignedHeaders lists.
 //! - [`payload`]: `x-amz-content-sha256` values.
+//! - [`hex_digest`]: decoding of hex digests (signatures, payload hashes).
 //! - [`canonical`]: canonical request, [`uri_encode`].
 //! - [`signing_key`]: key derivation and the per-core cache.
 //! - [`scratch`]: per-core buffers.
@@ -48,6 +49,7 @@ pub mod chunk_signature;
 pub mod credential;
 pub mod detect;
 pub mod error;
+pub mod hex_digest;
 pub mod limits;
 pub mod payload;
 pub mod presigned;

@@ -12,7 +12,8 @@
 //!   here with `UnsupportedPayload`: sluice verifies HMAC signatures only.
 
 use super::error::SigV4Error;
-use super::limits::{DIGEST_HEX_LEN, DIGEST_LEN};
+use super::hex_digest::decode_hex_digest;
+use super::limits::DIGEST_LEN;
 
 /// `x-amz-content-sha256` of a body that is not hashed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -80,38 +81,6 @@ impl PayloadHash {
     }
 }
 
-/// Decodes exactly 64 hex digits (either case) into a 32-byte digest.
-pub(crate) fn decode_hex_digest(hex: &[u8]) -> Option<[u8; DIGEST_LEN]> {
-    if hex.len() != DIGEST_HEX_LEN {
-        return None;
-    }
-    let mut out = [0u8; DIGEST_LEN];
-    let mut bad = 0u8;
-    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let (hi, lo) = (HEX_VALUE[usize::from(pair[0])], HEX_VALUE[usize::from(pair[1])]);
-        bad |= (hi | lo) & 0xF0;
-        *byte = hi << 4 | lo;
-    }
-    (bad == 0).then_some(out)
-}
-
-/// The value of a hex digit, or 0xFF.
-const HEX_VALUE: [u8; 256] = {
-    let mut table = [0xFFu8; 256];
-    let mut i = 0u8;
-    while i < 10 {
-        table[(b'0' + i) as usize] = i;
-        i += 1;
-    }
-    let mut i = 0u8;
-    while i < 6 {
-        table[(b'a' + i) as usize] = 10 + i;
-        table[(b'A' + i) as usize] = 10 + i;
-        i += 1;
-    }
-    table
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,22 +105,5 @@ mod tests {
         }
         assert_eq!(PayloadHash::parse(STREAMING_ECDSA), Err(SigV4Error::UnsupportedPayload));
         assert_eq!(PayloadHash::parse(STREAMING_ECDSA_TRAILER), Err(SigV4Error::UnsupportedPayload));
-    }
-
-    #[test]
-    fn hex_digests() {
-        let lower = "00ff7f80a5c3e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495";
-        let decoded = decode_hex_digest(lower.as_bytes()).unwrap();
-        assert_eq!(hex::encode(decoded), lower);
-        assert_eq!(decode_hex_digest(lower.to_uppercase().as_bytes()), Some(decoded));
-        for bad in [
-            "",
-            &lower[1..],
-            &format!("{lower}0"),
-            &lower.replacen('0', "g", 1),
-            &lower.replacen('0', "\u{e9}", 1),
-        ] {
-            assert_eq!(decode_hex_digest(bad.as_bytes()), None, "{bad}");
-        }
     }
 }

@@ -90,9 +90,6 @@ impl<'a> PresignedV4<'a> {
         }
         let expires = parse_expires(expires).map_err(malformed)?;
         let signed_headers = SignedHeaders::parse(signed_headers, true).map_err(malformed)?;
-        if !signed_headers.contains("host") {
-            return Err(malformed(Malformed::HostNotSigned));
-        }
         Ok(PresignedV4 { credential, amz_date, time, expires, signed_headers, signature })
     }
 }

@@ -1,0 +1,121 @@
+//! Case-insensitive equality of header names, eight bytes at a time.
+//!
+//! Every request is matched against a handful of names (`authorization`,
+//! `x-amz-date`, each SignedHeaders name, ...), and on the SigV4 hot path
+//! those comparisons add up. `<[u8]>::eq_ignore_ascii_case` lowercases one
+//! byte at a time; [`eq_ignore_case`] gives the same answer with word-sized
+//! loads: names of different lengths are rejected at once, and equal lengths
+//! cost one or two word comparisons for typical names (up to 16 bytes).
+//!
+//! # Invariants
+//! - `eq_ignore_case(a, b) == a.eq_ignore_ascii_case(b)` for all byte strings,
+//!   including non-ASCII bytes (which are never folded): tested exhaustively
+//!   over every byte pair at every position of every length up to 17.
+
+/// One in every byte lane.
+const LANES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte lane.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// Word size of the comparison.
+const WORD: usize = 8;
+/// Half a word: names of 4..8 bytes are compared as two overlapping halves.
+const HALF: usize = 4;
+
+/// Lowercases the ASCII capitals among eight bytes; every other byte,
+/// including non-ASCII ones, is left as it is.
+#[inline]
+fn lower(x: u64) -> u64 {
+    // Each lane below 0x80, so the additions never carry into the next lane.
+    let low7 = x & !HIGH_BITS;
+    let at_least_a = low7 + LANES * u64::from(0x80 - b'A');
+    let above_z = low7 + LANES * u64::from(0x80 - b'Z' - 1);
+    let capital = at_least_a & !above_z & !x & HIGH_BITS;
+    // 0x80 >> 2 is the ASCII case bit 0x20.
+    x | (capital >> 2)
+}
+
+#[inline]
+fn word(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; WORD];
+    w.copy_from_slice(&s[at..at + WORD]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn half(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; HALF];
+    w.copy_from_slice(&s[at..at + HALF]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+/// Whether `a` and `b` are equal ignoring ASCII case (as
+/// `a.eq_ignore_ascii_case(b)`).
+#[inline]
+pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= WORD {
+        // Whole words, then the last word (overlapping the previous one).
+        let mut at = 0;
+        while at + WORD < n {
+            if lower(word(a, at)) != lower(word(b, at)) {
+                return false;
+            }
+            at += WORD;
+        }
+        return lower(word(a, n - WORD)) == lower(word(b, n - WORD));
+    }
+    if n >= HALF {
+        let pack = |s: &[u8]| half(s, 0) | half(s, n - HALF) << 32;
+        return lower(pack(a)) == lower(pack(b));
+    }
+    a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typical_names() {
+        assert!(eq_ignore_case(b"Content-Length", b"content-length"));
+        assert!(eq_ignore_case(b"X-Amz-Content-SHA256", b"x-amz-content-sha256"));
+        assert!(eq_ignore_case(b"Host", b"host"));
+        assert!(eq_ignore_case(b"", b""));
+        assert!(!eq_ignore_case(b"x-amz-date", b"user-agent"));
+        assert!(!eq_ignore_case(b"x-amz-meta-a", b"x-amz-meta-b"));
+        assert!(!eq_ignore_case(b"host", b"hos"));
+        // `^` and `~` differ only in the case bit but are not letters
+        assert!(!eq_ignore_case(b"x-a^", b"x-a~"));
+        assert!(!eq_ignore_case(b"@", b"`"));
+    }
+
+    /// Every pair of byte values at every position of every length up to 17
+    /// (all three comparison paths; the other bytes are letters of mixed
+    /// case) agrees with std.
+    #[test]
+    fn agrees_with_std_for_every_byte_pair() {
+        let filler_a = b"AbCdEfGhIjKlMnOpQ";
+        let filler_b = b"aBcDeFgHiJkLmNoPq";
+        for len in 1..=17 {
+            for pos in 0..len {
+                let (mut a, mut b) = (filler_a[..len].to_vec(), filler_b[..len].to_vec());
+                for x in 0..=255u8 {
+                    for y in 0..=255u8 {
+                        a[pos] = x;
+                        b[pos] = y;
+                        assert_eq!(eq_ignore_case(&a, &b), a.eq_ignore_ascii_case(&b), "{a:?} {b:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_differ() {
+        assert!(!eq_ignore_case(b"abcdefgh", b"abcdefghi"));
+        assert!(!eq_ignore_case(b"", b"a"));
+    }
+}
