@@ -141,6 +141,9 @@ pub(crate) fn write_canonical_query(
     params: &mut Vec<QueryParam>,
     out: &mut Vec<u8>,
 ) {
+    if query.is_empty() {
+        return;
+    }
     buf.clear();
     params.clear();
     for piece in Split::plain(query, b'&') {
@@ -178,6 +181,11 @@ pub(crate) fn write_canonical_query(
 /// collapsed to one.
 fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
     let mut rest = trim_ows(value);
+    // Most values have no space at all: one copy.
+    if !rest.contains(&b' ') {
+        out.extend_from_slice(rest);
+        return;
+    }
     // Copy up to and including each space, then skip the run of spaces after it.
     while let Some(i) = memchr::memchr(b' ', rest) {
         out.extend_from_slice(&rest[..=i]);
@@ -187,7 +195,8 @@ fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
-fn trim_ows(v: &[u8]) -> &[u8] {
+/// `v` without leading and trailing spaces and tabs.
+pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
     let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
     &v[start..end]

@@ -40,7 +40,7 @@ use std::fmt;
 use hmac::Mac;
 use subtle::ConstantTimeEq;
 
-use super::hex_digest::decode_hex_digest;
+use super::hex_digest::{decode_hex_digest, encode_hex_digest};
 use super::limits::{AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, S3_SERVICE, SCOPE_TERMINATOR};
 use super::payload::EMPTY_SHA256_HEX;
 use super::signing_key::{HmacSha256, keyed_mac};
@@ -127,7 +127,7 @@ impl ChunkSigner {
         ChunkSigner {
             chunk_prefix: prefix(CHUNK_ALGORITHM),
             trailer_prefix: prefix(TRAILER_ALGORITHM),
-            previous_hex: to_hex(seed_signature),
+            previous_hex: encode_hex_digest(seed_signature),
             poisoned: false,
         }
     }
@@ -137,7 +137,7 @@ impl ChunkSigner {
     /// Used to build bodies (tests, benches); the decoder verifies.
     pub fn sign_chunk(&mut self, chunk_sha256: &[u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
         let sig = self.chunk_signature(chunk_sha256);
-        self.previous_hex = to_hex(&sig);
+        self.previous_hex = encode_hex_digest(&sig);
         sig
     }
 
@@ -145,7 +145,7 @@ impl ChunkSigner {
     /// `trailer_sha256`; the trailer signature ends the chain.
     pub fn sign_trailer(&mut self, trailer_sha256: &[u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
         let sig = self.trailer_signature(trailer_sha256);
-        self.previous_hex = to_hex(&sig);
+        self.previous_hex = encode_hex_digest(&sig);
         sig
     }
 
@@ -185,15 +185,19 @@ impl ChunkSigner {
             self.poisoned = true;
             return Err(SignatureMismatch);
         }
-        self.previous_hex = to_hex(&expected);
+        self.previous_hex = encode_hex_digest(&expected);
         Ok(())
     }
 
     fn chunk_signature(&self, chunk_sha256: &[u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
         let mut mac = self.chunk_prefix.clone();
-        for piece in
-            [&self.previous_hex[..], b"\n", EMPTY_SHA256_HEX.as_bytes(), b"\n", &to_hex(chunk_sha256)]
-        {
+        for piece in [
+            &self.previous_hex[..],
+            b"\n",
+            EMPTY_SHA256_HEX.as_bytes(),
+            b"\n",
+            &encode_hex_digest(chunk_sha256),
+        ] {
             mac.update(piece);
         }
         mac.finalize().into_bytes().into()
@@ -201,19 +205,11 @@ impl ChunkSigner {
 
     fn trailer_signature(&self, trailer_sha256: &[u8; DIGEST_LEN]) -> [u8; DIGEST_LEN] {
         let mut mac = self.trailer_prefix.clone();
-        for piece in [&self.previous_hex[..], b"\n", &to_hex(trailer_sha256)] {
+        for piece in [&self.previous_hex[..], b"\n", &encode_hex_digest(trailer_sha256)] {
             mac.update(piece);
         }
         mac.finalize().into_bytes().into()
     }
-}
-
-/// Lowercase hex of a digest.
-fn to_hex(digest: &[u8; DIGEST_LEN]) -> [u8; DIGEST_HEX_LEN] {
-    let mut out = [0u8; DIGEST_HEX_LEN];
-    // The output is exactly twice the input length.
-    hex::encode_to_slice(digest, &mut out).expect("64 hex digits for 32 bytes");
-    out
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 
 use super::error::SigV4Error;
 use super::hex_digest::decode_hex_digest;
-use super::limits::DIGEST_LEN;
+use super::limits::{DIGEST_HEX_LEN, DIGEST_LEN};
 
 /// `x-amz-content-sha256` of a body that is not hashed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -48,15 +48,18 @@ pub enum PayloadHash {
 impl PayloadHash {
     /// Parses a header value (already trimmed).
     pub fn parse(value: &str) -> Result<PayloadHash, SigV4Error> {
+        // The common case first: none of the named values is 64 bytes long.
+        if value.len() == DIGEST_HEX_LEN {
+            let digest = decode_hex_digest(value.as_bytes()).ok_or(SigV4Error::InvalidContentSha256)?;
+            return Ok(PayloadHash::Sha256(digest));
+        }
         Ok(match value {
             UNSIGNED_PAYLOAD => PayloadHash::Unsigned,
             STREAMING_SIGNED => PayloadHash::StreamingSigned,
             STREAMING_SIGNED_TRAILER => PayloadHash::StreamingSignedTrailer,
             STREAMING_UNSIGNED_TRAILER => PayloadHash::StreamingUnsignedTrailer,
             STREAMING_ECDSA | STREAMING_ECDSA_TRAILER => return Err(SigV4Error::UnsupportedPayload),
-            hex_value => PayloadHash::Sha256(
-                decode_hex_digest(hex_value.as_bytes()).ok_or(SigV4Error::InvalidContentSha256)?,
-            ),
+            _ => return Err(SigV4Error::InvalidContentSha256),
         })
     }
 

@@ -21,7 +21,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::canonical::{RequestParts, write_canonical_request};
 use super::credential::SignedHeaders;
-use super::limits::{ALGORITHM, DIGEST_HEX_LEN, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
+use super::hex_digest::encode_hex_digest;
+use super::limits::{ALGORITHM, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
 use super::scratch::SigV4Scratch;
 use super::signing_key::{HmacSha256, SigningKeyCache};
 use crate::secret::Secret;
@@ -41,14 +42,12 @@ pub(crate) struct Scope<'x> {
 const STRING_TO_SIGN_BUF: usize = 256;
 
 pub(crate) fn signature(
-    mut mac: HmacSha256,
+    mac: &HmacSha256,
     amz_date: &[u8],
     scope: &Scope<'_>,
     canonical_hash: &[u8; DIGEST_LEN],
 ) -> [u8; DIGEST_LEN] {
-    let mut hash_hex = [0u8; DIGEST_HEX_LEN];
-    // The output length is exactly twice the input length.
-    hex::encode_to_slice(canonical_hash, &mut hash_hex).expect("64 hex digits for 32 bytes");
+    let hash_hex = encode_hex_digest(canonical_hash);
     let pieces = [
         ALGORITHM.as_bytes(),
         b"\n",
@@ -78,6 +77,7 @@ pub(crate) fn signature(
         buf[len..end].copy_from_slice(piece);
         len = end;
     }
+    let mut mac = mac.clone();
     if fits {
         mac.update(&buf[..len]);
     } else {
@@ -169,9 +169,7 @@ pub fn sign_headers(
     for piece in [SCOPE_TERMINATOR, ", SignedHeaders=", req.signed_headers, ", Signature="] {
         out.extend_from_slice(piece.as_bytes());
     }
-    let mut sig_hex = [0u8; DIGEST_HEX_LEN];
-    hex::encode_to_slice(sig, &mut sig_hex).expect("64 hex digits for 32 bytes");
-    out.extend_from_slice(&sig_hex);
+    out.extend_from_slice(&encode_hex_digest(&sig));
 }
 
 #[cfg(test)]
@@ -365,7 +363,7 @@ mod tests {
         for region in ["us-east-1", long_region.as_str()] {
             let scope = Scope { date: "20260301", region, service: "s3" };
             let mac = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
-            let got = signature(mac.clone(), b"20260301T120000Z", &scope, &hash);
+            let got = signature(&mac, b"20260301T120000Z", &scope, &hash);
             let text = format!(
                 "AWS4-HMAC-SHA256\n20260301T120000Z\n20260301/{region}/s3/aws4_request\n{}",
                 hex::encode(hash)

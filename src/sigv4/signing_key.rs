@@ -28,7 +28,7 @@
 //!   attackers cannot choose the keys; the hash is still checked against the
 //!   stored identity, so a collision is only a miss.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, hash_map};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -112,7 +112,7 @@ struct Entry {
     /// access key + date + region + service, concatenated.
     ident: Box<[u8]>,
     /// Lengths of the first three parts of `ident`.
-    lens: [u16; 3],
+    lens: [usize; 3],
     key_version: u64,
     key: [u8; DIGEST_LEN],
     /// An HMAC keyed with `key`, cloned for every signature.
@@ -120,8 +120,23 @@ struct Entry {
 }
 
 impl Entry {
+    /// A new entry for this scope, its key derived from `secret`.
+    fn derive(
+        access_key: &str,
+        date: &str,
+        region: &str,
+        service: &str,
+        key_version: u64,
+        secret: &Secret,
+    ) -> Entry {
+        let key = derive_signing_key(secret, date, region, service);
+        let ident = [access_key, date, region, service].concat().into_bytes().into_boxed_slice();
+        let lens = [access_key.len(), date.len(), region.len()];
+        Entry { ident, lens, key_version, mac: keyed_mac(&key), key }
+    }
+
     fn matches(&self, access_key: &str, date: &str, region: &str, service: &str) -> bool {
-        let [a, d, r] = self.lens.map(usize::from);
+        let [a, d, r] = self.lens;
         let id = &self.ident[..];
         id.len() == a + d + r + service.len()
             && &id[..a] == access_key.as_bytes()
@@ -165,11 +180,12 @@ impl SigningKeyCache {
         key_version: u64,
         secret: &Secret,
     ) -> [u8; DIGEST_LEN] {
-        self.keyed(access_key, date, region, service, key_version, secret).0
+        *self.keyed(access_key, date, region, service, key_version, secret).0
     }
 
     /// The signing key and an HMAC already keyed with it (its inner and outer
     /// pad blocks absorbed), so signing a string costs two SHA-256 blocks less.
+    /// Both are borrowed from the cache entry: nothing is copied on a hit.
     pub(crate) fn keyed(
         &mut self,
         access_key: &str,
@@ -178,39 +194,34 @@ impl SigningKeyCache {
         service: &str,
         key_version: u64,
         secret: &Secret,
-    ) -> ([u8; DIGEST_LEN], HmacSha256) {
+    ) -> (&[u8; DIGEST_LEN], &HmacSha256) {
         let h = scope_hash(access_key, date, region, service);
-        match self.map.get_mut(&h) {
-            Some(e) if e.matches(access_key, date, region, service) => {
-                if e.key_version == key_version {
-                    self.hits += 1;
-                } else {
-                    // Secret rotated: re-derive in place.
-                    self.misses += 1;
-                    e.key = derive_signing_key(secret, date, region, service);
-                    e.mac = keyed_mac(&e.key);
-                    e.key_version = key_version;
-                }
-                return (e.key, e.mac.clone());
-            }
-            _ => {}
-        }
-        self.misses += 1;
-        let key = derive_signing_key(secret, date, region, service);
-        let mac = keyed_mac(&key);
-        // Parts longer than u16 cannot be cached (they cannot come from a
-        // bounded request head anyway); the key is still correct.
-        let (Ok(a), Ok(d), Ok(r)) =
-            (u16::try_from(access_key.len()), u16::try_from(date.len()), u16::try_from(region.len()))
-        else {
-            return (key, mac);
-        };
         if self.map.len() >= SIGNING_KEY_CACHE_CAPACITY && !self.map.contains_key(&h) {
             self.map.clear();
         }
-        let ident = [access_key, date, region, service].concat().into_bytes().into_boxed_slice();
-        self.map.insert(h, Entry { ident, lens: [a, d, r], key_version, key, mac: mac.clone() });
-        (key, mac)
+        let e = match self.map.entry(h) {
+            hash_map::Entry::Occupied(slot) => slot.into_mut(),
+            hash_map::Entry::Vacant(slot) => {
+                self.misses += 1;
+                let new = Entry::derive(access_key, date, region, service, key_version, secret);
+                let e = slot.insert(new);
+                return (&e.key, &e.mac);
+            }
+        };
+        if !e.matches(access_key, date, region, service) {
+            // Another scope with the same hash: it takes the slot.
+            self.misses += 1;
+            *e = Entry::derive(access_key, date, region, service, key_version, secret);
+        } else if e.key_version != key_version {
+            // Secret rotated: re-derive in place.
+            self.misses += 1;
+            e.key = derive_signing_key(secret, date, region, service);
+            e.mac = keyed_mac(&e.key);
+            e.key_version = key_version;
+        } else {
+            self.hits += 1;
+        }
+        (&e.key, &e.mac)
     }
 
     /// Number of cached keys.

@@ -35,7 +35,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use super::authorization::AuthorizationV4;
-use super::canonical::{RequestParts, write_canonical_request};
+use super::canonical::{RequestParts, trim_ows, write_canonical_request};
 use super::credential::{Credential, SignedHeaders};
 use super::detect::{AuthInput, AuthKind};
 use super::error::{Malformed, RegionMismatch, SigV4Error};
@@ -250,12 +250,12 @@ fn check_signature(
         return Err(SigV4Error::SignedHeaderAbsent);
     }
     let c = &check.credential;
-    let (mut key, mac) = cache.keyed(c.access_key, c.date, c.region, c.service, key_version, secret);
+    let (key, mac) = cache.keyed(c.access_key, c.date, c.region, c.service, key_version, secret);
     let scope = Scope { date: c.date, region: c.region, service: c.service };
     let amz_date = check.amz_date.as_bytes();
-    let sig = signature(mac.clone(), amz_date, &scope, &canonical_hash(scratch));
+    let sig = signature(mac, amz_date, &scope, &canonical_hash(scratch));
     if digests_equal(&sig, &check.provided) {
-        return Ok((sig, key));
+        return Ok((sig, *key));
     }
     // Some clients sign the path exactly as sent: try it when it differs.
     let raw_path = if input.path.is_empty() { "/" } else { input.path };
@@ -269,10 +269,9 @@ fn check_signature(
             .into();
         let sig = signature(mac, amz_date, &scope, &hash);
         if digests_equal(&sig, &check.provided) {
-            return Ok((sig, key));
+            return Ok((sig, *key));
         }
     }
-    key.zeroize();
     Err(SigV4Error::SignatureDoesNotMatch)
 }
 
@@ -294,7 +293,7 @@ fn digests_equal(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
 /// The first value of header `name`, UTF-8, trimmed of spaces and tabs.
 fn header_str<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a str> {
     let value = crate::http::head::find_header(headers, name)?;
-    std::str::from_utf8(value).ok().map(|v| v.trim_matches([' ', '\t']))
+    std::str::from_utf8(trim_ows(value)).ok()
 }
 
 /// Every `x-amz-*` request header must be listed in SignedHeaders.

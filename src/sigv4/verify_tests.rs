@@ -324,7 +324,7 @@ fn presign(path: &str, headers: &[(&str, &str)], signed_enc: &str, payload_line:
     let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
     let scope = Scope { date: "20130524", region: REGION, service: "s3" };
     let sig = signature(
-        crate::sigv4::signing_key::keyed_mac(&key),
+        &crate::sigv4::signing_key::keyed_mac(&key),
         DATE.as_bytes(),
         &scope,
         &canonical_hash(&scratch),
@@ -515,7 +515,7 @@ fn raw_path_is_tried_when_normalisation_differs() {
     let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
     let scope = Scope { date: "20130524", region: REGION, service: "s3" };
     let sig = signature(
-        crate::sigv4::signing_key::keyed_mac(&key),
+        &crate::sigv4::signing_key::keyed_mac(&key),
         DATE.as_bytes(),
         &scope,
         &Sha256::digest(creq.as_bytes()).into(),
