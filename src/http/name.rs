@@ -50,7 +50,7 @@ fn half(s: &[u8], at: usize) -> u64 {
 
 /// Whether `a` and `b` are equal ignoring ASCII case (as
 /// `a.eq_ignore_ascii_case(b)`).
-#[inline]
+#[inline(always)]
 pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {

@@ -204,13 +204,13 @@ pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
 
 /// Appends the canonical headers block (one `name:value\n` line per signed
 /// name). Returns whether every signed name was present in `headers`.
-pub(crate) fn write_canonical_headers(
-    names: &[&str],
+pub(crate) fn write_canonical_headers<'n>(
+    names: impl Iterator<Item = &'n str>,
     headers: &[httparse::Header<'_>],
     out: &mut Vec<u8>,
 ) -> bool {
     let mut all_present = true;
-    for &name in names {
+    for name in names {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         let mut found = false;
@@ -237,8 +237,6 @@ pub(crate) struct RequestParts<'x> {
     pub query: &'x str,
     pub headers: &'x [httparse::Header<'x>],
     pub signed_headers: SignedHeaders<'x>,
-    /// `signed_headers.names()`, collected once by the caller.
-    pub signed_names: &'x [&'x str],
     /// The payload-hash line, verbatim.
     pub payload: &'x str,
     /// Leave `X-Amz-Signature` out of the canonical query (presigned).
@@ -270,7 +268,7 @@ pub(crate) fn write_canonical_request(parts: &RequestParts<'_>, scratch: &mut Si
     out.push(b'\n');
     write_canonical_query(parts.query, parts.skip_signature_param, qbuf, params, out);
     out.push(b'\n');
-    let all_headers_present = write_canonical_headers(parts.signed_names, parts.headers, out);
+    let all_headers_present = write_canonical_headers(parts.signed_headers.iter(), parts.headers, out);
     out.push(b'\n');
     parts.signed_headers.write_to(out);
     out.push(b'\n');
@@ -348,9 +346,9 @@ mod tests {
             httparse::Header { name: "MY-HEADER1", value: b"\tvalue2" },
         ];
         let mut out = Vec::new();
-        assert!(write_canonical_headers(&["my-header1", "my-header2"], &headers, &mut out));
+        assert!(write_canonical_headers(["my-header1", "my-header2"].into_iter(), &headers, &mut out));
         assert_eq!(out, b"my-header1:value1,value2\nmy-header2:\"a b c\"\n");
         out.clear();
-        assert!(!write_canonical_headers(&["host", "my-header1"], &headers, &mut out));
+        assert!(!write_canonical_headers(["host", "my-header1"].into_iter(), &headers, &mut out));
     }
 }

@@ -15,8 +15,6 @@
 //! - A parsed [`SignedHeaders`] has at least one name, no empty name, only
 //!   RFC 9110 token characters in each name, and names `host`.
 
-use smallvec::SmallVec;
-
 use super::error::Malformed;
 use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR, SIGNED_HEADERS_INLINE};
 use crate::http::name::eq_ignore_case;
@@ -43,7 +41,9 @@ impl<'a> Credential<'a> {
         let Some([access_key, date, region, service, terminator]) = parts else {
             return Err(Malformed::Credential);
         };
-        let plain = |s: &str| !s.is_empty() && !s.as_bytes().contains(&b'%');
+        // `%` is refused by scope_parts, and in the query form by Split
+        // except in the separators it cuts on.
+        let plain = |s: &str| !s.is_empty() && (!encoded || !s.as_bytes().contains(&b'%'));
         if !plain(access_key) || !plain(region) {
             return Err(Malformed::Credential);
         }
@@ -64,17 +64,19 @@ impl<'a> Credential<'a> {
 const SCOPE_PARTS: usize = 5;
 
 /// The `/`-separated elements of a plain credential scope, in one byte scan;
-/// `None` unless there are exactly [`SCOPE_PARTS`].
+/// `None` unless there are exactly [`SCOPE_PARTS`], or when a `%` is in one
+/// of them (only the query form has escapes, see the module invariants).
 fn scope_parts(raw: &str) -> Option<[&str; SCOPE_PARTS]> {
     let mut cuts = [0usize; SCOPE_PARTS - 1];
-    let mut n = 0;
+    let (mut n, mut percent) = (0, false);
     for (i, &c) in raw.as_bytes().iter().enumerate() {
         if c == b'/' {
             *cuts.get_mut(n)? = i;
             n += 1;
         }
+        percent |= c == b'%';
     }
-    if n != cuts.len() {
+    if n != cuts.len() || percent {
         return None;
     }
     // `/` is ASCII, so every cut is a char boundary.
@@ -89,23 +91,31 @@ fn encoded_scope_parts(raw: &str) -> Option<[&str; SCOPE_PARTS]> {
     parts.next().is_none().then_some(out)
 }
 
-/// The names of a SignedHeaders list, on the stack up to
-/// [`SIGNED_HEADERS_INLINE`] names (more spill to the heap).
-pub type HeaderNames<'a> = SmallVec<[&'a str; SIGNED_HEADERS_INLINE]>;
-
 /// The SignedHeaders list, in the order the client sent it.
+///
+/// A plain list of up to [`SIGNED_HEADERS_INLINE`] names records where each
+/// name ends while it is validated, so walking the names never scans the list
+/// again; longer lists and query-form lists are split as they are walked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedHeaders<'a> {
     raw: &'a str,
     encoded: bool,
+    /// The offsets in `raw` where the first `recorded` names end.
+    ends: [u16; SIGNED_HEADERS_INLINE],
+    /// How many names `ends` holds: all of them, or 0 when not recorded.
+    recorded: u8,
 }
 
 impl<'a> SignedHeaders<'a> {
+    fn unrecorded(raw: &'a str, encoded: bool) -> SignedHeaders<'a> {
+        SignedHeaders { raw, encoded, ends: [0; SIGNED_HEADERS_INLINE], recorded: 0 }
+    }
+
     /// Parses and validates a `;`-separated list; with `encoded`, `%3B` also
     /// separates (query form). The list must name `host`, as AWS requires
     /// (`HostNotSigned` otherwise).
     pub fn parse(raw: &'a str, encoded: bool) -> Result<SignedHeaders<'a>, Malformed> {
-        let list = SignedHeaders { raw, encoded };
+        let mut list = SignedHeaders::unrecorded(raw, encoded);
         let has_host = if encoded {
             let valid =
                 !raw.is_empty() && list.iter().all(|name| !name.is_empty() && name.bytes().all(is_tchar));
@@ -114,25 +124,34 @@ impl<'a> SignedHeaders<'a> {
             }
             list.contains(HOST)
         } else {
-            // One pass: token bytes, `;` never first, last or doubled, and
-            // each name compared with `host` as it ends.
+            // One pass: token bytes, `;` never first, last or doubled, each
+            // name compared with `host` and its end recorded as it ends.
             let b = raw.as_bytes();
-            let (mut start, mut has_host) = (0, false);
+            let (mut start, mut has_host, mut n) = (0, false, 0);
+            // Ends the name before `i`; false when it is empty.
+            let mut end_name = |i: usize, start: usize| {
+                has_host |= i - start == HOST.len() && eq_ignore_case(&b[start..i], HOST.as_bytes());
+                if let (Some(end), Ok(at)) = (list.ends.get_mut(n), u16::try_from(i)) {
+                    *end = at;
+                }
+                n += 1;
+                i > start
+            };
             for (i, &c) in b.iter().enumerate() {
                 if c == b';' {
-                    if i == start {
+                    if !end_name(i, start) {
                         return Err(Malformed::SignedHeaders);
                     }
-                    has_host |= eq_ignore_case(&b[start..i], HOST.as_bytes());
                     start = i + 1;
                 } else if !is_tchar(c) {
                     return Err(Malformed::SignedHeaders);
                 }
             }
-            if start == b.len() {
+            if !end_name(b.len(), start) {
                 return Err(Malformed::SignedHeaders);
             }
-            has_host | eq_ignore_case(&b[start..], HOST.as_bytes())
+            list.record(n);
+            has_host
         };
         if !has_host {
             return Err(Malformed::HostNotSigned);
@@ -140,32 +159,36 @@ impl<'a> SignedHeaders<'a> {
         Ok(list)
     }
 
+    /// Marks the `n` names written to `ends` as recorded, when they all fit.
+    fn record(&mut self, n: usize) {
+        let fits = n <= SIGNED_HEADERS_INLINE && u16::try_from(self.raw.len()).is_ok();
+        self.recorded = if fits { u8::try_from(n).unwrap_or(0) } else { 0 };
+    }
+
     /// A list sluice itself built (outbound signing): `;`-separated, trusted.
     pub fn trusted(raw: &'a str) -> SignedHeaders<'a> {
-        SignedHeaders { raw, encoded: false }
+        let mut list = SignedHeaders::unrecorded(raw, false);
+        let mut n = 0;
+        for (i, &c) in raw.as_bytes().iter().enumerate().chain([(raw.len(), &b';')]) {
+            if c == b';' {
+                if let (Some(end), Ok(at)) = (list.ends.get_mut(n), u16::try_from(i)) {
+                    *end = at;
+                }
+                n += 1;
+            }
+        }
+        list.record(n);
+        list
     }
 
     /// The header names, in order.
-    pub fn iter(&self) -> Split<'a> {
-        Split::new(self.raw, b';', self.encoded.then_some(*b"3B"))
-    }
-
-    /// The names collected on the stack, to walk them several times cheaply.
-    pub fn names(&self) -> HeaderNames<'a> {
-        if self.encoded {
-            return self.iter().collect();
+    pub fn iter(&self) -> Names<'_, 'a> {
+        if self.recorded > 0 {
+            let ends = self.ends[..usize::from(self.recorded)].iter();
+            Names::Recorded { raw: self.raw, ends, start: 0 }
+        } else {
+            Names::Split(Split::new(self.raw, b';', self.encoded.then_some(*b"3B")))
         }
-        let mut names = HeaderNames::new();
-        let mut start = 0;
-        for (i, &c) in self.raw.as_bytes().iter().enumerate() {
-            if c == b';' {
-                // `;` is ASCII: both cuts are char boundaries.
-                names.push(&self.raw[start..i]);
-                start = i + 1;
-            }
-        }
-        names.push(&self.raw[start..]);
-        names
     }
 
     /// Whether `name` is listed (ASCII case-insensitive).
@@ -184,6 +207,32 @@ impl<'a> SignedHeaders<'a> {
                 out.push(b';');
             }
             out.extend_from_slice(name.as_bytes());
+        }
+    }
+}
+
+/// The names of a [`SignedHeaders`] list, in order.
+#[derive(Debug, Clone)]
+pub enum Names<'s, 'a> {
+    /// A list whose name ends were recorded when it was parsed.
+    Recorded { raw: &'a str, ends: std::slice::Iter<'s, u16>, start: usize },
+    /// Any other list, split as it is walked.
+    Split(Split<'a>),
+}
+
+impl<'a> Iterator for Names<'_, 'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Names::Recorded { raw, ends, start } => {
+                let end = usize::from(*ends.next()?);
+                // Recorded ends are `;` positions or the end: char boundaries.
+                let name = raw.get(*start..end)?;
+                *start = end + 1;
+                Some(name)
+            }
+            Names::Split(split) => split.next(),
         }
     }
 }
@@ -340,7 +389,7 @@ mod tests {
     #[test]
     fn signed_headers() {
         let s = SignedHeaders::parse("host;range;x-amz-date", false).unwrap();
-        assert_eq!(s.names().as_slice(), ["host", "range", "x-amz-date"]);
+        assert_eq!(s.iter().collect::<Vec<_>>(), ["host", "range", "x-amz-date"]);
         for listed in ["host", "Host", "a;host", "host;b", "a;HOST;b"] {
             assert!(SignedHeaders::parse(listed, false).is_ok(), "{listed}");
         }
@@ -351,7 +400,7 @@ mod tests {
         assert_eq!(s.iter().collect::<Vec<_>>(), ["host", "range", "x-amz-date"]);
         assert!(s.contains("Host") && !s.contains("x-amz-content-sha256"));
         let e = SignedHeaders::parse("host%3Bx-amz-date%3bmy-h", true).unwrap();
-        assert_eq!(e.names().as_slice(), ["host", "x-amz-date", "my-h"]);
+        assert_eq!(e.iter().collect::<Vec<_>>(), ["host", "x-amz-date", "my-h"]);
         let mut out = Vec::new();
         e.write_to(&mut out);
         assert_eq!(out, b"host;x-amz-date;my-h");
@@ -359,6 +408,21 @@ mod tests {
             assert_eq!(SignedHeaders::parse(bad, false), Err(Malformed::SignedHeaders), "{bad}");
         }
         assert_eq!(SignedHeaders::parse("host%20x", true), Err(Malformed::SignedHeaders));
+    }
+
+    /// Lists past the recorded names, and built ones, walk the same names.
+    #[test]
+    fn long_and_trusted_lists() {
+        for count in [1, SIGNED_HEADERS_INLINE - 1, SIGNED_HEADERS_INLINE, SIGNED_HEADERS_INLINE + 1, 40] {
+            let names: Vec<String> =
+                std::iter::once("host".to_string()).chain((1..count).map(|i| format!("x-h{i}"))).collect();
+            let raw = names.join(";");
+            let parsed = SignedHeaders::parse(&raw, false).unwrap();
+            assert_eq!(parsed.iter().collect::<Vec<_>>(), names, "{count} names");
+            assert_eq!(SignedHeaders::trusted(&raw).iter().collect::<Vec<_>>(), names, "{count} names");
+            assert!(parsed.contains(&format!("X-H{}", count - 1)) || count == 1);
+            assert!(!parsed.contains("x-h0"));
+        }
     }
 
     #[test]

@@ -37,8 +37,9 @@ pub const CANONICAL_INITIAL_CAPACITY: usize = 4 * 1024;
 pub const QUERY_INITIAL_CAPACITY: usize = 2 * 1024;
 pub const QUERY_PARAMS_INITIAL_CAPACITY: usize = 64;
 
-/// SignedHeaders names kept on the stack while verifying (16 bytes each).
-/// S3 clients sign 3-10 headers; a longer list still works, on the heap.
+/// SignedHeaders names whose positions a parsed list records (2 bytes each),
+/// so they are found without scanning the list again. S3 clients sign 3-10
+/// headers; a longer list still works, split each time it is walked.
 pub const SIGNED_HEADERS_INLINE: usize = 16;
 
 /// Longest region name an error message quotes; longer names are cut there.

@@ -144,14 +144,12 @@ pub fn sign_headers(
         "x-amz-date header differs from `now`"
     );
     let signed_headers = SignedHeaders::trusted(req.signed_headers);
-    let names = signed_headers.names();
     let parts = RequestParts {
         method: req.method,
         path: req.path,
         query: req.query,
         headers: req.headers,
         signed_headers,
-        signed_names: &names,
         payload: req.payload_hash,
         skip_signature_param: false,
     };

@@ -112,20 +112,12 @@ pub fn verify<'a>(
     scratch: &mut SigV4Scratch,
     cache: &mut SigningKeyCache,
 ) -> Result<Verified<'a>, SigV4Error> {
-    let signed = match auth {
-        AuthKind::Header(a) => a.signed_headers,
-        AuthKind::Presigned(p) => p.signed_headers,
-        AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
-    };
-    // Walked several times below: collect the names once, on the stack.
-    let names = signed.names();
     let check = match auth {
-        AuthKind::Header(a) => header_checks(input, a, &names, ctx)?,
-        AuthKind::Presigned(p) => presigned_checks(input, p, &names, ctx)?,
+        AuthKind::Header(a) => header_checks(input, a, ctx)?,
+        AuthKind::Presigned(p) => presigned_checks(input, p, ctx)?,
         AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
     };
-    let (seed_signature, signing_key) =
-        check_signature(input, &check, &names, secret, key_version, scratch, cache)?;
+    let (seed_signature, signing_key) = check_signature(input, &check, secret, key_version, scratch, cache)?;
     let mut amz_date = [0u8; AMZ_DATE_LEN];
     amz_date.copy_from_slice(check.amz_date.as_bytes()); // parse_amz_date checked the length
     Ok(Verified {
@@ -156,7 +148,6 @@ struct Check<'a> {
 fn header_checks<'a>(
     input: &AuthInput<'a>,
     auth: &AuthorizationV4<'a>,
-    names: &[&str],
     ctx: &VerifyCtx<'_>,
 ) -> Result<Check<'a>, SigV4Error> {
     let malformed = SigV4Error::HeaderMalformed;
@@ -175,7 +166,7 @@ fn header_checks<'a>(
     if ctx.now.abs_diff(time) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(SigV4Error::TimeTooSkewed);
     }
-    check_amz_headers_signed(input.headers, names)?;
+    check_amz_headers_signed(input.headers, &auth.signed_headers)?;
     let provided = decode_signature(auth.signature)?;
     let signed_headers = auth.signed_headers;
     Ok(Check {
@@ -193,7 +184,6 @@ fn header_checks<'a>(
 fn presigned_checks<'a>(
     input: &AuthInput<'a>,
     p: &PresignedV4<'a>,
-    names: &[&str],
     ctx: &VerifyCtx<'_>,
 ) -> Result<Check<'a>, SigV4Error> {
     if p.credential.region != ctx.region {
@@ -210,7 +200,7 @@ fn presigned_checks<'a>(
         Some(v) => (v, PayloadHash::parse(v)?),
         None => (UNSIGNED_PAYLOAD, PayloadHash::Unsigned),
     };
-    check_amz_headers_signed(input.headers, names)?;
+    check_amz_headers_signed(input.headers, &p.signed_headers)?;
     let provided = decode_signature(p.signature)?;
     Ok(Check {
         credential: p.credential,
@@ -229,7 +219,6 @@ fn presigned_checks<'a>(
 fn check_signature(
     input: &AuthInput<'_>,
     check: &Check<'_>,
-    names: &[&str],
     secret: &Secret,
     key_version: u64,
     scratch: &mut SigV4Scratch,
@@ -241,7 +230,6 @@ fn check_signature(
         query: input.query,
         headers: input.headers,
         signed_headers: check.signed_headers,
-        signed_names: names,
         payload: check.payload_line,
         skip_signature_param: check.presigned,
     };
@@ -297,11 +285,13 @@ fn header_str<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a st
 }
 
 /// Every `x-amz-*` request header must be listed in SignedHeaders.
-fn check_amz_headers_signed(headers: &[httparse::Header<'_>], names: &[&str]) -> Result<(), SigV4Error> {
+fn check_amz_headers_signed(
+    headers: &[httparse::Header<'_>],
+    signed: &SignedHeaders<'_>,
+) -> Result<(), SigV4Error> {
     let is_amz =
         |name: &str| name.as_bytes().get(..AMZ_PREFIX.len()).is_some_and(|p| eq_ignore_case(p, AMZ_PREFIX));
-    let signed = |name: &str| names.iter().any(|n| eq_ignore_case(n.as_bytes(), name.as_bytes()));
-    if headers.iter().any(|h| is_amz(h.name) && !signed(h.name)) {
+    if headers.iter().any(|h| is_amz(h.name) && !signed.contains(h.name)) {
         return Err(SigV4Error::UnsignedHeaders);
     }
     Ok(())

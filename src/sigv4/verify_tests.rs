@@ -315,7 +315,6 @@ fn presign(path: &str, headers: &[(&str, &str)], signed_enc: &str, payload_line:
         query: &query,
         headers: &hdrs,
         signed_headers,
-        signed_names: &signed_headers.names(),
         payload: payload_line,
         skip_signature_param: true,
     };
