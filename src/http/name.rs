@@ -12,33 +12,17 @@
 //!   including non-ASCII bytes (which are never folded): tested exhaustively
 //!   over every byte pair at every position of every length up to 17.
 
-/// One in every byte lane.
-const LANES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every byte lane.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-/// Word size of the comparison.
-const WORD: usize = 8;
+use crate::swar::{WORD, in_range, load};
+
 /// Half a word: names of 4..8 bytes are compared as two overlapping halves.
 const HALF: usize = 4;
 
 /// Lowercases the ASCII capitals among eight bytes; every other byte,
 /// including non-ASCII ones, is left as it is.
-#[inline]
+#[inline(always)]
 fn lower(x: u64) -> u64 {
-    // Each lane below 0x80, so the additions never carry into the next lane.
-    let low7 = x & !HIGH_BITS;
-    let at_least_a = low7 + LANES * u64::from(0x80 - b'A');
-    let above_z = low7 + LANES * u64::from(0x80 - b'Z' - 1);
-    let capital = at_least_a & !above_z & !x & HIGH_BITS;
     // 0x80 >> 2 is the ASCII case bit 0x20.
-    x | (capital >> 2)
-}
-
-#[inline]
-fn word(s: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; WORD];
-    w.copy_from_slice(&s[at..at + WORD]);
-    u64::from_le_bytes(w)
+    x | (in_range(x, b'A', b'Z') >> 2)
 }
 
 #[inline]
@@ -60,12 +44,12 @@ pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
         // Whole words, then the last word (overlapping the previous one).
         let mut at = 0;
         while at + WORD < n {
-            if lower(word(a, at)) != lower(word(b, at)) {
+            if lower(load(a, at)) != lower(load(b, at)) {
                 return false;
             }
             at += WORD;
         }
-        return lower(word(a, n - WORD)) == lower(word(b, n - WORD));
+        return lower(load(a, n - WORD)) == lower(load(b, n - WORD));
     }
     if n >= HALF {
         let pack = |s: &[u8]| half(s, 0) | half(s, n - HALF) << 32;

@@ -18,6 +18,7 @@
 use super::error::Malformed;
 use super::limits::{S3_SERVICE, SCOPE_DATE_LEN, SCOPE_TERMINATOR, SIGNED_HEADERS_INLINE};
 use crate::http::name::eq_ignore_case;
+use crate::swar::{WORD, eq_byte, in_range, lanes_inside, load};
 
 /// The header every SignedHeaders list must name.
 const HOST: &str = "host";
@@ -37,7 +38,8 @@ impl<'a> Credential<'a> {
     /// Parses `AK/YYYYMMDD/region/service/aws4_request`. With `encoded`, the
     /// `/` separators may also be written `%2F` (query form).
     pub fn parse(raw: &'a str, encoded: bool) -> Result<Credential<'a>, Malformed> {
-        let parts = if encoded { encoded_scope_parts(raw) } else { scope_parts(raw) };
+        let parts =
+            if encoded { encoded_scope_parts(raw) } else { s3_scope_parts(raw).or_else(|| scope_parts(raw)) };
         let Some([access_key, date, region, service, terminator]) = parts else {
             return Err(Malformed::Credential);
         };
@@ -62,6 +64,36 @@ impl<'a> Credential<'a> {
 
 /// Elements of a credential scope: access key, date, region, service, terminator.
 const SCOPE_PARTS: usize = 5;
+
+/// How every S3 credential scope ends: service and terminator.
+const S3_SCOPE_TAIL: &str = "s3/aws4_request";
+
+/// The elements of the usual plain scope, `AK/YYYYMMDD/region/s3/aws4_request`,
+/// found by scanning only the access key and the region (the rest has fixed
+/// lengths). `None` for any other shape, which [`scope_parts`] then splits
+/// (and reports).
+fn s3_scope_parts(raw: &str) -> Option<[&str; SCOPE_PARTS]> {
+    let b = raw.as_bytes();
+    let cut = |c: &u8| *c == b'/' || *c == b'%';
+    let ak_end = b.iter().position(cut)?;
+    let date_end = ak_end + 1 + SCOPE_DATE_LEN;
+    if b[ak_end] != b'/' || b.get(date_end) != Some(&b'/') {
+        return None;
+    }
+    let region_start = date_end + 1;
+    let region_end = region_start + b.get(region_start..)?.iter().position(cut)?;
+    if b[region_end] != b'/' || &b[region_end + 1..] != S3_SCOPE_TAIL.as_bytes() {
+        return None;
+    }
+    // Every cut is at a `/` (ASCII): char boundaries.
+    Some([
+        raw.get(..ak_end)?,
+        raw.get(ak_end + 1..date_end)?,
+        raw.get(region_start..region_end)?,
+        S3_SERVICE,
+        SCOPE_TERMINATOR,
+    ])
+}
 
 /// The `/`-separated elements of a plain credential scope, in one byte scan;
 /// `None` unless there are exactly [`SCOPE_PARTS`], or when a `%` is in one
@@ -103,7 +135,9 @@ pub struct SignedHeaders<'a> {
     /// The offsets in `raw` where the first `recorded` names end.
     ends: [u16; SIGNED_HEADERS_INLINE],
     /// How many names `ends` holds: all of them, or 0 when not recorded.
-    recorded: u8,
+    /// (A whole word: it is written last, just before the list is returned,
+    /// and a narrower store there stalls the copy that follows.)
+    recorded: usize,
 }
 
 impl<'a> SignedHeaders<'a> {
@@ -127,29 +161,22 @@ impl<'a> SignedHeaders<'a> {
             // One pass: token bytes, `;` never first, last or doubled, each
             // name compared with `host` and its end recorded as it ends.
             let b = raw.as_bytes();
-            let (mut start, mut has_host, mut n) = (0, false, 0);
-            // Ends the name before `i`; false when it is empty.
-            let mut end_name = |i: usize, start: usize| {
-                has_host |= i - start == HOST.len() && eq_ignore_case(&b[start..i], HOST.as_bytes());
-                if let (Some(end), Ok(at)) = (list.ends.get_mut(n), u16::try_from(i)) {
-                    *end = at;
-                }
-                n += 1;
-                i > start
-            };
-            for (i, &c) in b.iter().enumerate() {
-                if c == b';' {
-                    if !end_name(i, start) {
+            let mut names = NameEnds { list: &mut list, n: 0, has_host: false };
+            if !split_lowercase_list(b, &mut names) {
+                // Not all `a-z 0-9 -`: validate and split byte by byte.
+                names = NameEnds { list: names.list, n: 0, has_host: false };
+                let mut start = 0;
+                for (i, &c) in b.iter().enumerate() {
+                    if c == b';' {
+                        names.end(b, start, i)?;
+                        start = i + 1;
+                    } else if !is_tchar(c) {
                         return Err(Malformed::SignedHeaders);
                     }
-                    start = i + 1;
-                } else if !is_tchar(c) {
-                    return Err(Malformed::SignedHeaders);
                 }
+                names.end(b, start, b.len())?;
             }
-            if !end_name(b.len(), start) {
-                return Err(Malformed::SignedHeaders);
-            }
+            let (n, has_host) = (names.n, names.has_host);
             list.record(n);
             has_host
         };
@@ -162,7 +189,7 @@ impl<'a> SignedHeaders<'a> {
     /// Marks the `n` names written to `ends` as recorded, when they all fit.
     fn record(&mut self, n: usize) {
         let fits = n <= SIGNED_HEADERS_INLINE && u16::try_from(self.raw.len()).is_ok();
-        self.recorded = if fits { u8::try_from(n).unwrap_or(0) } else { 0 };
+        self.recorded = if fits { n } else { 0 };
     }
 
     /// A list sluice itself built (outbound signing): `;`-separated, trusted.
@@ -184,7 +211,7 @@ impl<'a> SignedHeaders<'a> {
     /// The header names, in order.
     pub fn iter(&self) -> Names<'_, 'a> {
         if self.recorded > 0 {
-            let ends = self.ends[..usize::from(self.recorded)].iter();
+            let ends = self.ends[..self.recorded].iter();
             Names::Recorded { raw: self.raw, ends, start: 0 }
         } else {
             Names::Split(Split::new(self.raw, b';', self.encoded.then_some(*b"3B")))
@@ -209,6 +236,57 @@ impl<'a> SignedHeaders<'a> {
             out.extend_from_slice(name.as_bytes());
         }
     }
+}
+
+/// The state of a plain list being split: names seen, `host` among them,
+/// and their ends recorded.
+struct NameEnds<'l, 'a> {
+    list: &'l mut SignedHeaders<'a>,
+    n: usize,
+    has_host: bool,
+}
+
+impl NameEnds<'_, '_> {
+    /// Ends the name `b[start..i]`; an empty one makes the list malformed.
+    #[inline(always)]
+    fn end(&mut self, b: &[u8], start: usize, i: usize) -> Result<(), Malformed> {
+        if i == start {
+            return Err(Malformed::SignedHeaders);
+        }
+        self.has_host |= i - start == HOST.len() && eq_ignore_case(&b[start..i], HOST.as_bytes());
+        if let (Some(end), Ok(at)) = (self.list.ends.get_mut(self.n), u16::try_from(i)) {
+            *end = at;
+        }
+        self.n += 1;
+        Ok(())
+    }
+}
+
+/// Validates and splits a list of lowercase names (`a-z 0-9 -`, what SDKs
+/// send) eight bytes at a time. Returns false, having perhaps ended some
+/// names, when another byte appears or a name is empty: the caller then
+/// starts over byte by byte, which also reports the error.
+fn split_lowercase_list(b: &[u8], names: &mut NameEnds<'_, '_>) -> bool {
+    let mut start = 0;
+    for at in (0..b.len()).step_by(WORD) {
+        let w = load(b, at);
+        let inside = lanes_inside(b, at);
+        let semis = eq_byte(w, b';');
+        let allowed = in_range(w, b'a', b'z') | in_range(w, b'0', b'9') | eq_byte(w, b'-') | semis;
+        if allowed & inside != inside {
+            return false;
+        }
+        let mut semis = semis & inside;
+        while semis != 0 {
+            let i = at + (semis.trailing_zeros() / 8) as usize;
+            if names.end(b, start, i).is_err() {
+                return false;
+            }
+            start = i + 1;
+            semis &= semis - 1;
+        }
+    }
+    names.end(b, start, b.len()).is_ok()
 }
 
 /// The names of a [`SignedHeaders`] list, in order.
@@ -358,6 +436,31 @@ mod tests {
     }
 
     #[test]
+    fn usual_scopes_take_the_short_path() {
+        assert_eq!(S3_SCOPE_TAIL, format!("{S3_SERVICE}/{SCOPE_TERMINATOR}"));
+        for raw in [
+            "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+            "A/20130524/r/s3/aws4_request",
+            "AK/20130524//s3/aws4_request",
+            "AK/2013052x/r/s3/aws4_request",
+        ] {
+            assert_eq!(s3_scope_parts(raw), scope_parts(raw), "{raw}");
+        }
+        for other in [
+            "AK/20130524/r/iam/aws4_request",
+            "AK/20130524/r/s3/aws4_request/x",
+            "AK/2013052/r/s3/aws4_request",
+            "A%41/20130524/r/s3/aws4_request",
+            "AK/20130524/r%41/s3/aws4_request",
+            "AK/20130524/r",
+            "AK/20130524",
+            "AK",
+        ] {
+            assert_eq!(s3_scope_parts(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn encoded_credential() {
         let raw = "AKIAIOSFODNN7EXAMPLE%2F20130524%2fus-east-1%2Fs3/aws4_request";
         let c = Credential::parse(raw, true).unwrap();
@@ -404,7 +507,30 @@ mod tests {
         let mut out = Vec::new();
         e.write_to(&mut out);
         assert_eq!(out, b"host;x-amz-date;my-h");
-        for bad in ["", ";", "host;", "host;;x", "ho st", "host%3Bx", ";host"] {
+        // Lists the word-at-a-time split gives up on midway are split again byte by byte.
+        for (raw, names) in [
+            ("host;x-amz-date;my_h", &["host", "x-amz-date", "my_h"][..]),
+            (
+                "content-length;content-type;Host;x-amz-date",
+                &["content-length", "content-type", "Host", "x-amz-date"],
+            ),
+            ("a;b;c;d;e;f;g;h;i;host", &["a", "b", "c", "d", "e", "f", "g", "h", "i", "host"]),
+        ] {
+            let list = SignedHeaders::parse(raw, false).unwrap();
+            assert_eq!(list.iter().collect::<Vec<_>>(), names, "{raw}");
+        }
+        for bad in [
+            "",
+            ";",
+            "host;",
+            "host;;x",
+            "ho st",
+            "host%3Bx",
+            ";host",
+            "host;;X",
+            "host;a;b;c;d;e;f;;g",
+            "hostx;\u{e9}",
+        ] {
             assert_eq!(SignedHeaders::parse(bad, false), Err(Malformed::SignedHeaders), "{bad}");
         }
         assert_eq!(SignedHeaders::parse("host%20x", true), Err(Malformed::SignedHeaders));

@@ -13,34 +13,20 @@
 //!   against the `hex` crate for every byte value.
 
 use super::limits::{DIGEST_HEX_LEN, DIGEST_LEN};
+use crate::swar::{HIGH_BITS, LANES, in_range};
 
-/// One in every byte lane.
-const LANES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every byte lane.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 /// Hex digits per word, and the bytes they decode to.
 const DIGITS_PER_WORD: usize = 8;
 const BYTES_PER_WORD: usize = DIGITS_PER_WORD / 2;
-
-/// The high bit of each lane of `low7` (every lane below 0x80) whose byte lies
-/// in `lo..=hi`.
-#[inline]
-fn in_range(low7: u64, lo: u8, hi: u8) -> u64 {
-    // Lanes stay below 0x80 + 0x80, so no addition carries into the next lane.
-    let at_least_lo = low7 + LANES * u64::from(0x80 - lo);
-    let above_hi = low7 + LANES * u64::from(0x80 - hi - 1);
-    at_least_lo & !above_hi & HIGH_BITS
-}
 
 /// Decodes eight hex digits (the first in the lowest lane) into four bytes
 /// (the first in the lowest byte); `None` if any lane is not a hex digit.
 #[inline]
 fn decode_word(x: u64) -> Option<u32> {
-    let low7 = x & !HIGH_BITS;
-    let digit = in_range(low7, b'0', b'9');
+    let digit = in_range(x, b'0', b'9');
     // Setting the case bit folds `A-F` onto `a-f` and no other byte into it.
-    let letter = in_range(low7 | (LANES * 0x20), b'a', b'f');
-    if (digit | letter) & !x & HIGH_BITS != HIGH_BITS {
+    let letter = in_range(x | (LANES * 0x20), b'a', b'f');
+    if digit | letter != HIGH_BITS {
         return None;
     }
     // A digit's value is its low nibble; a letter's is its low nibble plus 9
