@@ -37,6 +37,9 @@ pub struct Credential<'a> {
 impl<'a> Credential<'a> {
     /// Parses `AK/YYYYMMDD/region/service/aws4_request`. With `encoded`, the
     /// `/` separators may also be written `%2F` (query form).
+    // Inlined so the result is built where the caller keeps it: returning it
+    // through a `Result` copies it right after it was written, which stalls.
+    #[inline(always)]
     pub fn parse(raw: &'a str, encoded: bool) -> Result<Credential<'a>, Malformed> {
         let parts =
             if encoded { encoded_scope_parts(raw) } else { s3_scope_parts(raw).or_else(|| scope_parts(raw)) };
@@ -148,6 +151,7 @@ impl<'a> SignedHeaders<'a> {
     /// Parses and validates a `;`-separated list; with `encoded`, `%3B` also
     /// separates (query form). The list must name `host`, as AWS requires
     /// (`HostNotSigned` otherwise).
+    #[inline(always)]
     pub fn parse(raw: &'a str, encoded: bool) -> Result<SignedHeaders<'a>, Malformed> {
         let mut list = SignedHeaders::unrecorded(raw, encoded);
         let has_host = if encoded {
@@ -220,7 +224,20 @@ impl<'a> SignedHeaders<'a> {
 
     /// Whether `name` is listed (ASCII case-insensitive).
     pub fn contains(&self, name: &str) -> bool {
-        self.iter().any(|n| eq_ignore_case(n.as_bytes(), name.as_bytes()))
+        if self.recorded == 0 {
+            return self.iter().any(|n| eq_ignore_case(n.as_bytes(), name.as_bytes()));
+        }
+        // The recorded ends give each length without slicing the list.
+        let (raw, name) = (self.raw.as_bytes(), name.as_bytes());
+        let mut start = 0;
+        for &end in &self.ends[..self.recorded] {
+            let end = usize::from(end);
+            if end - start == name.len() && raw.get(start..end).is_some_and(|n| eq_ignore_case(n, name)) {
+                return true;
+            }
+            start = end + 1;
+        }
+        false
     }
 
     /// Appends the decoded list (names joined by `;`).

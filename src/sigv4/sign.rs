@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::canonical::{RequestParts, write_canonical_request};
 use super::credential::SignedHeaders;
 use super::hex_digest::encode_hex_digest;
-use super::limits::{ALGORITHM, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
+use super::limits::{ALGORITHM, AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
 use super::scratch::SigV4Scratch;
 use super::signing_key::{HmacSha256, SigningKeyCache};
 use crate::secret::Secret;
@@ -36,11 +36,14 @@ pub(crate) struct Scope<'x> {
     pub service: &'x str,
 }
 
-/// HMAC of the string to sign built from `amz_date`, `scope` and the SHA-256
-/// of the canonical request.
+/// The end of the scope line of a string to sign (`SCOPE_TERMINATOR` and newline).
+const SCOPE_TAIL: &[u8] = b"/aws4_request\n";
+
 /// Room for a string to sign on the stack (it is ~140 bytes for a typical scope).
 const STRING_TO_SIGN_BUF: usize = 256;
 
+/// HMAC of the string to sign built from `amz_date`, `scope` and the SHA-256
+/// of the canonical request.
 pub(crate) fn signature(
     mac: &HmacSha256,
     amz_date: &[u8],
@@ -48,44 +51,73 @@ pub(crate) fn signature(
     canonical_hash: &[u8; DIGEST_LEN],
 ) -> [u8; DIGEST_LEN] {
     let hash_hex = encode_hex_digest(canonical_hash);
-    let pieces = [
-        ALGORITHM.as_bytes(),
-        b"\n",
-        amz_date,
-        b"\n",
-        scope.date.as_bytes(),
-        b"/",
-        scope.region.as_bytes(),
-        b"/",
-        scope.service.as_bytes(),
-        b"/",
-        SCOPE_TERMINATOR.as_bytes(),
-        b"\n",
-        &hash_hex,
-    ];
-    // One update of the whole string to sign (on the stack) costs less than
-    // thirteen small ones; a scope too long for the buffer goes piecewise.
-    let mut buf = [0u8; STRING_TO_SIGN_BUF];
-    let mut len = 0;
-    let mut fits = true;
-    for piece in pieces {
-        let end = len + piece.len();
-        if end > buf.len() {
-            fits = false;
-            break;
-        }
-        buf[len..end].copy_from_slice(piece);
-        len = end;
-    }
     let mut mac = mac.clone();
-    if fits {
-        mac.update(&buf[..len]);
-    } else {
-        for piece in pieces {
-            mac.update(piece);
+    // One update of the whole string to sign, built on the stack, costs less
+    // than thirteen small ones; a scope too long for the buffer goes piecewise.
+    let mut buf = [0u8; STRING_TO_SIGN_BUF];
+    match write_string_to_sign(&mut buf, amz_date, scope, &hash_hex) {
+        Some(len) => mac.update(&buf[..len]),
+        None => {
+            for piece in [
+                ALGORITHM.as_bytes(),
+                b"\n",
+                amz_date,
+                b"\n",
+                scope.date.as_bytes(),
+                b"/",
+                scope.region.as_bytes(),
+                b"/",
+                scope.service.as_bytes(),
+                b"/",
+                SCOPE_TERMINATOR.as_bytes(),
+                b"\n",
+                &hash_hex,
+            ] {
+                mac.update(piece);
+            }
         }
     }
     mac.finalize().into_bytes().into()
+}
+
+/// Writes the string to sign into `buf` and returns its length; `None` when
+/// it does not fit or the dates do not have their fixed lengths. The fixed
+/// parts are copied as arrays (inline moves), only region and service with a
+/// length known at run time.
+fn write_string_to_sign(
+    buf: &mut [u8; STRING_TO_SIGN_BUF],
+    amz_date: &[u8],
+    scope: &Scope<'_>,
+    hash_hex: &[u8; DIGEST_HEX_LEN],
+) -> Option<usize> {
+    const HEAD: usize = ALGORITHM.len() + 1 + AMZ_DATE_LEN + 1 + SCOPE_DATE_LEN + 1;
+    let amz_date: &[u8; AMZ_DATE_LEN] = amz_date.try_into().ok()?;
+    let date: &[u8; SCOPE_DATE_LEN] = scope.date.as_bytes().try_into().ok()?;
+    let (region, service) = (scope.region.as_bytes(), scope.service.as_bytes());
+    let len = HEAD + region.len() + 1 + service.len() + SCOPE_TAIL.len() + DIGEST_HEX_LEN;
+    if len > buf.len() {
+        return None;
+    }
+    buf[..ALGORITHM.len()].copy_from_slice(ALGORITHM.as_bytes());
+    let mut at = ALGORITHM.len();
+    buf[at] = b'\n';
+    buf[at + 1..at + 1 + AMZ_DATE_LEN].copy_from_slice(amz_date);
+    at += 1 + AMZ_DATE_LEN;
+    buf[at] = b'\n';
+    buf[at + 1..at + 1 + SCOPE_DATE_LEN].copy_from_slice(date);
+    at += 1 + SCOPE_DATE_LEN;
+    buf[at] = b'/';
+    at += 1;
+    buf[at..at + region.len()].copy_from_slice(region);
+    at += region.len();
+    buf[at] = b'/';
+    at += 1;
+    buf[at..at + service.len()].copy_from_slice(service);
+    at += service.len();
+    buf[at..at + SCOPE_TAIL.len()].copy_from_slice(SCOPE_TAIL);
+    at += SCOPE_TAIL.len();
+    buf[at..at + DIGEST_HEX_LEN].copy_from_slice(hash_hex);
+    Some(at + DIGEST_HEX_LEN)
 }
 
 /// SHA-256 of the canonical request in `scratch`.
@@ -355,6 +387,7 @@ mod tests {
 
     #[test]
     fn string_to_sign_in_one_update_or_piecewise_signs_the_same() {
+        assert_eq!(SCOPE_TAIL, format!("/{SCOPE_TERMINATOR}\n").as_bytes());
         let key = [7u8; 32];
         let hash = [9u8; DIGEST_LEN];
         let long_region = "r".repeat(300);
