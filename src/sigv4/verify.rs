@@ -52,6 +52,9 @@ use crate::time::parse_amz_date;
 
 /// The prefix of the headers that must all be signed.
 const AMZ_PREFIX: &[u8] = b"x-amz-";
+/// The headers header auth requires.
+const DATE_HEADER: &[u8] = b"x-amz-date";
+const CONTENT_SHA256_HEADER: &[u8] = b"x-amz-content-sha256";
 
 /// What verification needs to know about this endpoint and now.
 #[derive(Debug, Clone, Copy)]
@@ -155,18 +158,20 @@ fn header_checks<'a>(
     if credential.region != ctx.region {
         return Err(malformed(Malformed::Region(RegionMismatch::new(credential.region, ctx.region))));
     }
-    let amz_date = header_str(input.headers, "x-amz-date").ok_or(SigV4Error::MissingDate)?;
+    let amz = AmzHeaders::scan(input.headers, &auth.signed_headers);
+    let amz_date = amz.date.and_then(value_str).ok_or(SigV4Error::MissingDate)?;
     let time = parse_amz_date(amz_date).ok_or(SigV4Error::MissingDate)?;
     if credential.date != &amz_date[..SCOPE_DATE_LEN] {
         return Err(malformed(Malformed::DateMismatch));
     }
-    let payload_line =
-        header_str(input.headers, "x-amz-content-sha256").ok_or(SigV4Error::MissingContentSha256)?;
+    let payload_line = amz.content_sha256.and_then(value_str).ok_or(SigV4Error::MissingContentSha256)?;
     let payload = PayloadHash::parse(payload_line)?;
     if ctx.now.abs_diff(time) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(SigV4Error::TimeTooSkewed);
     }
-    check_amz_headers_signed(input.headers, &auth.signed_headers)?;
+    if amz.unsigned {
+        return Err(SigV4Error::UnsignedHeaders);
+    }
     let provided = decode_signature(auth.signature)?;
     let signed_headers = auth.signed_headers;
     Ok(Check {
@@ -196,11 +201,14 @@ fn presigned_checks<'a>(
     if ctx.now > p.time.saturating_add(p.expires) {
         return Err(SigV4Error::Expired);
     }
-    let (payload_line, payload) = match header_str(input.headers, "x-amz-content-sha256") {
+    let amz = AmzHeaders::scan(input.headers, &p.signed_headers);
+    let (payload_line, payload) = match amz.content_sha256.and_then(value_str) {
         Some(v) => (v, PayloadHash::parse(v)?),
         None => (UNSIGNED_PAYLOAD, PayloadHash::Unsigned),
     };
-    check_amz_headers_signed(input.headers, &p.signed_headers)?;
+    if amz.unsigned {
+        return Err(SigV4Error::UnsignedHeaders);
+    }
     let provided = decode_signature(p.signature)?;
     Ok(Check {
         credential: p.credential,
@@ -278,23 +286,37 @@ fn digests_equal(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
     bool::from(words(a)[..].ct_eq(&words(b)[..]))
 }
 
-/// The first value of header `name`, UTF-8, trimmed of spaces and tabs.
-fn header_str<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a str> {
-    let value = crate::http::head::find_header(headers, name)?;
-    std::str::from_utf8(trim_ows(value)).ok()
+/// The `x-amz-*` headers verification reads (the first of each name), found
+/// in one pass over the request, and whether any `x-amz-*` header is missing
+/// from SignedHeaders (they must all be signed).
+struct AmzHeaders<'a> {
+    date: Option<&'a [u8]>,
+    content_sha256: Option<&'a [u8]>,
+    unsigned: bool,
 }
 
-/// Every `x-amz-*` request header must be listed in SignedHeaders.
-fn check_amz_headers_signed(
-    headers: &[httparse::Header<'_>],
-    signed: &SignedHeaders<'_>,
-) -> Result<(), SigV4Error> {
-    let is_amz =
-        |name: &str| name.as_bytes().get(..AMZ_PREFIX.len()).is_some_and(|p| eq_ignore_case(p, AMZ_PREFIX));
-    if headers.iter().any(|h| is_amz(h.name) && !signed.contains(h.name)) {
-        return Err(SigV4Error::UnsignedHeaders);
+impl<'a> AmzHeaders<'a> {
+    fn scan(headers: &[httparse::Header<'a>], signed: &SignedHeaders<'_>) -> AmzHeaders<'a> {
+        let mut found = AmzHeaders { date: None, content_sha256: None, unsigned: false };
+        for h in headers {
+            let name = h.name.as_bytes();
+            if !name.get(..AMZ_PREFIX.len()).is_some_and(|p| eq_ignore_case(p, AMZ_PREFIX)) {
+                continue;
+            }
+            found.unsigned |= !signed.contains(h.name);
+            if eq_ignore_case(name, DATE_HEADER) {
+                found.date.get_or_insert(h.value);
+            } else if eq_ignore_case(name, CONTENT_SHA256_HEADER) {
+                found.content_sha256.get_or_insert(h.value);
+            }
+        }
+        found
     }
-    Ok(())
+}
+
+/// A header value as UTF-8, trimmed of spaces and tabs.
+fn value_str(value: &[u8]) -> Option<&str> {
+    std::str::from_utf8(trim_ows(value)).ok()
 }
 
 /// Decodes a 64-hex-digit signature; anything else cannot match.

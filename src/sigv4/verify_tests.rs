@@ -100,7 +100,7 @@ impl Env {
 fn kind_amz_date<'a>(kind: &AuthKind<'a>, headers: &[httparse::Header<'a>]) -> &'a str {
     match kind {
         AuthKind::Presigned(p) => p.amz_date,
-        _ => header_str(headers, "x-amz-date").unwrap(),
+        _ => crate::http::head::find_header(headers, "x-amz-date").and_then(value_str).unwrap(),
     }
 }
 
