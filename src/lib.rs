@@ -35,7 +35,7 @@ pub mod s3;
 pub mod secret;
 pub mod server;
 pub mod sigv4;
-pub mod swar;
+pub(crate) mod swar;
 pub mod sys;
 pub mod time;
 pub mod tls;

@@ -62,15 +62,19 @@ mod tests {
     /// Every byte value against every range with bounds below 0x80, in every lane.
     #[test]
     fn in_range_marks_exactly_the_bytes_in_range() {
-        for (lo, hi) in
-            [(0, 0), (0, 0x7F), (b'0', b'9'), (b'a', b'z'), (b'A', b'Z'), (b';', b';'), (0x7F, 0x7F)]
-        {
+        let ranges =
+            [(0, 0), (0, 0x7F), (b'0', b'9'), (b'a', b'z'), (b'A', b'Z'), (b';', b';'), (0x7F, 0x7F)];
+        for (lo, hi) in ranges {
             for b in 0..=255u8 {
                 for lane in 0..WORD {
-                    // The other lanes hold 0x80, which no range marks.
-                    let x = (LANES * 0x80) & !(0xFF << (8 * lane)) | (u64::from(b) << (8 * lane));
-                    let want = if (lo..=hi).contains(&b) { 0x80 << (8 * lane) } else { 0 };
-                    assert_eq!(in_range(x, lo, hi), want, "{b:#x} in {lo:#x}..={hi:#x} lane {lane}");
+                    // The other lanes hold a value outside the range, next to
+                    // a lane boundary where possible, so a stray carry shows.
+                    for other in [0x00u8, 0x7F, 0x80, 0xFF].into_iter().filter(|o| !(lo..=hi).contains(o)) {
+                        let x =
+                            (LANES * u64::from(other)) & !(0xFF << (8 * lane)) | (u64::from(b) << (8 * lane));
+                        let want = if (lo..=hi).contains(&b) { 0x80 << (8 * lane) } else { 0 };
+                        assert_eq!(in_range(x, lo, hi), want, "{b:#x} in {lo:#x}..={hi:#x} lane {lane}");
+                    }
                 }
             }
         }
@@ -85,6 +89,11 @@ mod tests {
         assert_eq!(lanes_inside(s, 0), HIGH_BITS);
         assert_eq!(lanes_inside(s, 8), 0x8080);
         assert_eq!(lanes_inside(s, 10), 0);
+        for len in 0..=2 * WORD {
+            let s = vec![b'x'; len];
+            let lanes: u32 = (0..len).step_by(WORD).map(|at| lanes_inside(&s, at).count_ones()).sum();
+            assert_eq!(lanes as usize, len);
+        }
         assert_eq!(eq_byte(load(s, 0), b'3'), 0x80 << 24);
     }
 }

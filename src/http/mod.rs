@@ -8,6 +8,7 @@ pub mod date;
 pub mod head;
 pub mod limits;
 pub mod name;
+pub mod ows;
 pub mod response;
 pub mod stream;
 

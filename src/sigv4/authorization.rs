@@ -19,9 +19,11 @@
 //!   SignatureDoesNotMatch). Region, date and clock are checked by `verify`,
 //!   which knows the endpoint region and the time.
 
-use super::credential::{Credential, SignedHeaders};
+use super::credential::Credential;
 use super::error::{Malformed, SigV4Error};
 use super::limits::ALGORITHM;
+use super::signed_headers::SignedHeaders;
+use crate::http::ows::{is_ows, trim_ows_str};
 
 /// The SigV2 scheme name, recognised only to refuse it with the right error.
 const SIGV2_SCHEME: &str = "AWS";
@@ -42,7 +44,7 @@ impl<'a> AuthorizationV4<'a> {
     #[inline(always)]
     pub fn parse(value: &'a str) -> Result<AuthorizationV4<'a>, SigV4Error> {
         let malformed = SigV4Error::HeaderMalformed;
-        let value = trim_ows(value);
+        let value = trim_ows_str(value);
         let rest = match value.as_bytes().get(ALGORITHM.len()) {
             Some(&c) if is_ows(c) && value.starts_with(ALGORITHM) => &value[ALGORITHM.len() + 1..],
             _ => return Err(scheme_error(value)),
@@ -53,7 +55,7 @@ impl<'a> AuthorizationV4<'a> {
         // Skip the separators (`,` and the whitespace around it) before each part.
         while let Some(skip) = rest.iter().position(|&c| c != b',' && !is_ows(c)) {
             let end = memchr::memchr(b',', &rest[skip..]).map_or(rest.len(), |i| skip + i);
-            let part = trim_ows(&value[at + skip..at + end]);
+            let part = trim_ows_str(&value[at + skip..at + end]);
             rest = &rest[end..];
             at += end;
             let (slot, val) = if let Some(v) = part.strip_prefix(CREDENTIAL) {
@@ -96,20 +98,6 @@ fn scheme_error(value: &str) -> SigV4Error {
     }
 }
 
-/// Optional whitespace of HTTP (space or tab).
-fn is_ows(c: u8) -> bool {
-    c == b' ' || c == b'\t'
-}
-
-/// `s` without leading and trailing spaces and tabs (a byte scan).
-fn trim_ows(s: &str) -> &str {
-    let b = s.as_bytes();
-    let start = b.iter().position(|&c| !is_ows(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|&c| !is_ows(c)).map_or(start, |i| i + 1);
-    // Spaces and tabs are ASCII: both cuts are char boundaries.
-    &s[start..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +120,11 @@ mod tests {
         assert_eq!(a.credential.region, "us-east-1");
         assert_eq!(a.signed_headers.iter().collect::<Vec<_>>(), ["host", "range", "x-amz-date"]);
         assert_eq!(a.signature, SIG);
+        // the signature is kept raw, `=` and all: verify finds it cannot match
+        let odd = parse(
+            "AWS4-HMAC-SHA256 Credential=AK/20130524/r/s3/aws4_request, SignedHeaders=host, Signature=a=b",
+        );
+        assert_eq!(odd.unwrap().signature, "a=b");
     }
 
     #[test]
@@ -146,6 +139,9 @@ mod tests {
             format!(
                 "\tAWS4-HMAC-SHA256\tSignedHeaders=host,Credential=AK/20130524/r/s3/aws4_request,Signature={SIG} "
             ),
+            format!(
+                "AWS4-HMAC-SHA256 , ,Credential=AK/20130524/r/s3/aws4_request,,\t, SignedHeaders=host ,Signature={SIG},"
+            ),
         ];
         for f in &forms {
             let a = parse(f).unwrap_or_else(|e| panic!("{f}: {e:?}"));
@@ -159,7 +155,13 @@ mod tests {
             parse("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="),
             Err(SigV4Error::UnsupportedMechanism)
         );
-        for v in ["", "Bearer x", "AWS4-ECDSA-P256-SHA256 Credential=x", "AWS4-HMAC-SHA256X Credential=x"] {
+        for v in [
+            "",
+            "Bearer x",
+            "AWS4-ECDSA-P256-SHA256 Credential=x",
+            "AWS4-HMAC-SHA256X Credential=x",
+            "AWS4-HMAC-SHA256,Credential=AK/20130524/r/s3/aws4_request",
+        ] {
             assert_eq!(parse(v), Err(SigV4Error::UnsupportedAuthorizationType), "{v}");
         }
     }
@@ -205,6 +207,8 @@ mod tests {
                 M::Terminator,
             ),
             (format!("AWS4-HMAC-SHA256 {cred}, SignedHeaders=, Signature={SIG}"), M::SignedHeaders),
+            (format!("AWS4-HMAC-SHA256 Credential=, SignedHeaders=host, Signature={SIG}"), M::Credential),
+            (format!("AWS4-HMAC-SHA256 {cred}, SignedHeaders=host=x, Signature={SIG}"), M::SignedHeaders),
             (format!("AWS4-HMAC-SHA256 {cred}, SignedHeaders=x-amz-date, Signature={SIG}"), M::HostNotSigned),
         ];
         for (v, want) in &cases {

@@ -31,9 +31,11 @@
 
 use std::ops::Range;
 
-use super::credential::{SignedHeaders, Split, split_once_byte};
 use super::scratch::SigV4Scratch;
+use super::signed_headers::SignedHeaders;
+use super::split::{Split, split_once_byte};
 use crate::http::name::eq_ignore_case;
+use crate::http::ows::trim_ows;
 
 /// Name of the presigned query parameter left out of the canonical query.
 pub const SIGNATURE_PARAM: &str = "X-Amz-Signature";
@@ -193,13 +195,6 @@ fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
         rest = &rest[i + run..];
     }
     out.extend_from_slice(rest);
-}
-
-/// `v` without leading and trailing spaces and tabs.
-pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
-    let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
-    &v[start..end]
 }
 
 /// Appends the canonical headers block (one `name:value\n` line per signed

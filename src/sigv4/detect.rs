@@ -15,9 +15,9 @@
 //!   caller's decision.
 
 use super::authorization::AuthorizationV4;
-use super::credential::{Split, split_once_byte};
 use super::error::{Malformed, SigV4Error};
 use super::presigned::{ALGORITHM_PARAM, CREDENTIAL_PARAM, PresignedV4, SIGNATURE_PARAM};
+use super::split::{Split, split_once_byte};
 use crate::http::name::eq_ignore_case;
 
 /// The header of header auth.

@@ -15,6 +15,8 @@
 use super::limits::{DIGEST_HEX_LEN, DIGEST_LEN};
 use crate::swar::{HIGH_BITS, LANES, in_range};
 
+/// The bit that tells ASCII lowercase letters from capitals.
+const ASCII_CASE_BIT: u64 = 0x20;
 /// Hex digits per word, and the bytes they decode to.
 const DIGITS_PER_WORD: usize = 8;
 const BYTES_PER_WORD: usize = DIGITS_PER_WORD / 2;
@@ -25,7 +27,7 @@ const BYTES_PER_WORD: usize = DIGITS_PER_WORD / 2;
 fn decode_word(x: u64) -> Option<u32> {
     let digit = in_range(x, b'0', b'9');
     // Setting the case bit folds `A-F` onto `a-f` and no other byte into it.
-    let letter = in_range(x | (LANES * 0x20), b'a', b'f');
+    let letter = in_range(x | (LANES * ASCII_CASE_BIT), b'a', b'f');
     if digit | letter != HIGH_BITS {
         return None;
     }

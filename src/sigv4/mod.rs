@@ -23,9 +23,11 @@
 //! - [`error`]: [`SigV4Error`] and its mapping to S3 errors.
 //! - [`detect`](mod@detect): [`AuthInput`], [`AuthKind`], [`detect()`].
 //! - [`authorization`] / [`presigned`]: parsing the header / the query.
-//! - [`credential`]: credential scope and SignedHeaders lists.
+//! - [`credential`]: the credential scope.
+//! - [`signed_headers`]: the SignedHeaders list.
+//! - [`split`]: splitting on plain or percent-encoded separators.
 //! - [`payload`]: `x-amz-content-sha256` values.
-//! - [`hex_digest`]: decoding of hex digests (signatures, payload hashes).
+//! - [`hex_digest`]: hex digests (signatures, payload hashes) decoded and encoded.
 //! - [`canonical`]: canonical request, [`uri_encode`].
 //! - [`signing_key`]: key derivation and the per-core cache.
 //! - [`scratch`]: per-core buffers.
@@ -55,13 +57,15 @@ pub mod payload;
 pub mod presigned;
 pub mod scratch;
 pub mod sign;
+pub mod signed_headers;
 pub mod signing_key;
+pub mod split;
 pub mod verify;
 
 pub use authorization::AuthorizationV4;
 pub use canonical::uri_encode;
 pub use chunk_signature::{ChunkSigner, SignatureMismatch};
-pub use credential::{Credential, SignedHeaders};
+pub use credential::Credential;
 pub use detect::{AuthInput, AuthKind, detect};
 pub use error::{Malformed, RegionMismatch, SigV4Error};
 pub use payload::{
@@ -71,5 +75,6 @@ pub use payload::{
 pub use presigned::PresignedV4;
 pub use scratch::SigV4Scratch;
 pub use sign::{OutboundRequest, sign_headers};
+pub use signed_headers::SignedHeaders;
 pub use signing_key::{SigningKeyCache, derive_signing_key};
 pub use verify::{Verified, VerifyCtx, verify};

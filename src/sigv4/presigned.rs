@@ -17,9 +17,11 @@
 //! - Region, clock and expiry are checked by `verify`, which knows the
 //!   endpoint region and the time; everything else here.
 
-use super::credential::{Credential, SignedHeaders, Split, split_once_byte};
+use super::credential::Credential;
 use super::error::{Malformed, SigV4Error};
 use super::limits::{ALGORITHM, MAX_PRESIGNED_EXPIRES_SECS, SCOPE_DATE_LEN};
+use super::signed_headers::SignedHeaders;
+use super::split::{Split, split_once_byte};
 use crate::time::parse_amz_date;
 
 pub(crate) const ALGORITHM_PARAM: &str = "X-Amz-Algorithm";

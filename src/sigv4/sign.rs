@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::canonical::{RequestParts, write_canonical_request};
-use super::credential::SignedHeaders;
 use super::hex_digest::encode_hex_digest;
 use super::limits::{ALGORITHM, AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
 use super::scratch::SigV4Scratch;
+use super::signed_headers::SignedHeaders;
 use super::signing_key::{HmacSha256, SigningKeyCache};
 use crate::secret::Secret;
 use crate::time::format_amz_date;

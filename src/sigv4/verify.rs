@@ -18,7 +18,8 @@
 //!
 //! # Security
 //! - Signatures are compared with `subtle::ConstantTimeEq` on the decoded
-//!   32 bytes. Errors say which rule failed, never what was computed.
+//!   32 bytes, taken as four 64-bit words. Errors say which rule failed,
+//!   never what was computed.
 //! - Unknown access keys are the caller's business: it looks the secret up with
 //!   `AuthKind::access_key()` before calling [`verify`].
 //! - [`Verified`] holds the signing key (needed for aws-chunked signatures); its
@@ -35,8 +36,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use super::authorization::AuthorizationV4;
-use super::canonical::{RequestParts, trim_ows, write_canonical_request};
-use super::credential::{Credential, SignedHeaders};
+use super::canonical::{RequestParts, write_canonical_request};
+use super::credential::Credential;
 use super::detect::{AuthInput, AuthKind};
 use super::error::{Malformed, RegionMismatch, SigV4Error};
 use super::hex_digest::decode_hex_digest;
@@ -45,9 +46,12 @@ use super::payload::{PayloadHash, UNSIGNED_PAYLOAD};
 use super::presigned::PresignedV4;
 use super::scratch::SigV4Scratch;
 use super::sign::{Scope, canonical_hash, signature};
+use super::signed_headers::SignedHeaders;
 use super::signing_key::SigningKeyCache;
 use crate::http::name::eq_ignore_case;
+use crate::http::ows::trim_ows;
 use crate::secret::Secret;
+use crate::swar::WORD;
 use crate::time::parse_amz_date;
 
 /// The prefix of the headers that must all be signed.
@@ -274,10 +278,10 @@ fn check_signature(
 /// Constant-time equality of two digests, compared as four words (one
 /// optimisation barrier per word rather than per byte).
 fn digests_equal(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
-    let words = |d: &[u8; DIGEST_LEN]| -> [u64; DIGEST_LEN / 8] {
-        let mut w = [0u64; DIGEST_LEN / 8];
-        for (word, chunk) in w.iter_mut().zip(d.chunks_exact(8)) {
-            let mut bytes = [0u8; 8];
+    let words = |d: &[u8; DIGEST_LEN]| -> [u64; DIGEST_LEN / WORD] {
+        let mut w = [0u64; DIGEST_LEN / WORD];
+        for (word, chunk) in w.iter_mut().zip(d.chunks_exact(WORD)) {
+            let mut bytes = [0u8; WORD];
             bytes.copy_from_slice(chunk);
             *word = u64::from_le_bytes(bytes);
         }

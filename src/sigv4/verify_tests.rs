@@ -489,6 +489,42 @@ fn tampering_is_detected() {
 }
 
 #[test]
+fn the_first_amz_header_of_a_name_counts_and_all_must_be_signed() {
+    // x-amz-date is signed, so a second one changes the canonical request;
+    // which error comes back shows which of the two was read.
+    let mut r = typical_put();
+    r.headers.push(("x-amz-date".into(), "garbage".into()));
+    assert_eq!(check(&r).unwrap_err(), SigV4Error::SignatureDoesNotMatch);
+    let mut r = typical_put();
+    let date = r.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("x-amz-date")).unwrap();
+    r.headers.insert(date, ("X-Amz-Date".into(), "garbage".into()));
+    assert_eq!(check(&r).unwrap_err(), SigV4Error::MissingDate);
+    let mut r = typical_put();
+    assert_eq!(check(r.set("X-Amz-Meta-A", "v")).unwrap_err(), SigV4Error::UnsignedHeaders);
+    // a value that is not UTF-8 is as good as absent
+    let headers = [
+        httparse::Header { name: "X-AMZ-DATE", value: b"2013\xff" },
+        httparse::Header { name: "x-amz-content-sha256", value: b" UNSIGNED-PAYLOAD\t" },
+    ];
+    let signed = SignedHeaders::parse("host;x-amz-content-sha256", false).unwrap();
+    let amz = AmzHeaders::scan(&headers, &signed);
+    assert!(amz.unsigned);
+    assert_eq!(amz.date.and_then(value_str), None);
+    assert_eq!(amz.content_sha256.and_then(value_str), Some("UNSIGNED-PAYLOAD"));
+}
+
+#[test]
+fn digests_are_equal_only_when_every_byte_is() {
+    let a: [u8; DIGEST_LEN] = std::array::from_fn(|i| i as u8);
+    assert!(digests_equal(&a, &a.clone()));
+    for i in 0..DIGEST_LEN {
+        let mut b = a;
+        b[i] ^= 1;
+        assert!(!digests_equal(&a, &b), "byte {i}");
+    }
+}
+
+#[test]
 fn malformed_authorization_is_reported() {
     let mut r = typical_put();
     let bad = format!("AWS4-HMAC-SHA256 Credential={AK}/20130524/us-east-1/s3/aws4_request, Signature=00");
