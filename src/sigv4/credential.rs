@@ -32,12 +32,15 @@ impl<'a> Credential<'a> {
     // through a `Result` copies it right after it was written, which stalls.
     #[inline(always)]
     pub fn parse(raw: &'a str, encoded: bool) -> Result<Credential<'a>, Malformed> {
-        let parts =
-            if encoded { encoded_scope_parts(raw) } else { s3_scope_parts(raw).or_else(|| scope_parts(raw)) };
+        // The usual plain shape is found without scanning the fixed parts,
+        // and has no `%` in the access key or region by construction.
+        let usual = if encoded { None } else { s3_scope_parts(raw) };
+        let escape_free = usual.is_some();
+        let parts = usual.or_else(|| if encoded { encoded_scope_parts(raw) } else { scope_parts(raw) });
         let Some([access_key, date, region, service, terminator]) = parts else {
             return Err(Malformed::Credential);
         };
-        let plain = |s: &str| !s.is_empty() && !s.as_bytes().contains(&b'%');
+        let plain = |s: &str| !s.is_empty() && (escape_free || !s.as_bytes().contains(&b'%'));
         if !plain(access_key) || !plain(region) {
             return Err(Malformed::Credential);
         }
