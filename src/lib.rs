@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod backend;
+pub(crate) mod byte_class;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -45,16 +45,6 @@ pub fn load(s: &[u8], at: usize) -> u64 {
     }
 }
 
-/// The high bits of the lanes of the word at `at` that lie inside `s` (all
-/// of them except in the last, partial word).
-#[inline(always)]
-pub fn lanes_inside(s: &[u8], at: usize) -> u64 {
-    match s.len().saturating_sub(at) {
-        n if n >= WORD => HIGH_BITS,
-        n => HIGH_BITS & ((1u64 << (8 * n)) - 1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,19 +71,11 @@ mod tests {
     }
 
     #[test]
-    fn loads_and_lanes() {
+    fn loads() {
         let s = b"0123456789";
         assert_eq!(load(s, 0), u64::from_le_bytes(*b"01234567"));
         assert_eq!(load(s, 8), u64::from_le_bytes(*b"89\0\0\0\0\0\0"));
         assert_eq!(load(s, 10), 0);
-        assert_eq!(lanes_inside(s, 0), HIGH_BITS);
-        assert_eq!(lanes_inside(s, 8), 0x8080);
-        assert_eq!(lanes_inside(s, 10), 0);
-        for len in 0..=2 * WORD {
-            let s = vec![b'x'; len];
-            let lanes: u32 = (0..len).step_by(WORD).map(|at| lanes_inside(&s, at).count_ones()).sum();
-            assert_eq!(lanes as usize, len);
-        }
         assert_eq!(eq_byte(load(s, 0), b'3'), 0x80 << 24);
     }
 }

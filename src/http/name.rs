@@ -58,6 +58,33 @@ pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
+/// Whether `a` equals `lower`, a string without ASCII capitals (a constant,
+/// or a name validated as lowercase), ignoring the ASCII case of `a`: as
+/// [`eq_ignore_case`], with only `a` folded.
+#[inline(always)]
+pub fn eq_lowercase(a: &[u8], lower_b: &[u8]) -> bool {
+    debug_assert!(!lower_b.iter().any(u8::is_ascii_uppercase), "{lower_b:?} has capitals");
+    let n = a.len();
+    if n != lower_b.len() {
+        return false;
+    }
+    if n >= WORD {
+        let mut at = 0;
+        while at + WORD < n {
+            if lower(load(a, at)) != load(lower_b, at) {
+                return false;
+            }
+            at += WORD;
+        }
+        return lower(load(a, n - WORD)) == load(lower_b, n - WORD);
+    }
+    if n >= HALF {
+        let pack = |s: &[u8]| half(s, 0) | half(s, n - HALF) << 32;
+        return lower(pack(a)) == pack(lower_b);
+    }
+    a.iter().zip(lower_b).all(|(x, y)| x.to_ascii_lowercase() == *y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +122,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `eq_lowercase` agrees with std for every byte of `a` at every position
+    /// of every length up to 17, against lowercase strings.
+    #[test]
+    fn eq_lowercase_agrees_with_std() {
+        let lower_b = b"abcdefghijklmnopq";
+        for len in 0..=lower_b.len() {
+            for pos in 0..len {
+                let mut a = b"ABCDEFGHIJKLMNOPQ"[..len].to_vec();
+                for x in 0..=255u8 {
+                    a[pos] = x;
+                    let want = a.eq_ignore_ascii_case(&lower_b[..len]);
+                    assert_eq!(eq_lowercase(&a, &lower_b[..len]), want, "{a:?}");
+                }
+            }
+        }
+        assert!(!eq_lowercase(b"host", b"hos"));
     }
 
     #[test]

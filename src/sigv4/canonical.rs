@@ -31,14 +31,21 @@
 
 use std::ops::Range;
 
+use sha2::{Digest, Sha256};
+
+use super::header_scan::{HeaderScan, Holder};
+use super::limits::DIGEST_LEN;
 use super::scratch::SigV4Scratch;
 use super::signed_headers::SignedHeaders;
 use super::split::{Split, split_once_byte};
+use crate::byte_class::all_bytes;
 use crate::http::name::eq_ignore_case;
 use crate::http::ows::trim_ows;
 
 /// Name of the presigned query parameter left out of the canonical query.
 pub const SIGNATURE_PARAM: &str = "X-Amz-Signature";
+
+const SHA256_BLOCK: usize = 64;
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -96,6 +103,21 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Appends `raw` percent-decoded and then AWS-encoded (see the module docs for
 /// invalid escapes). Runs of unreserved bytes are copied in one go.
 pub(crate) fn reencode(raw: &[u8], encode_slash: bool, out: &mut Vec<u8>) {
+    // Most paths and values need no encoding at all: one check, one copy.
+    let kept_as_is = |b: u8| {
+        (b.wrapping_sub(b'a') < 26)
+            | (b.wrapping_sub(b'A') < 26)
+            | (b.wrapping_sub(b'0') < 10)
+            | (b == b'-')
+            | (b == b'.')
+            | (b == b'_')
+            | (b == b'~')
+            | ((b == b'/') & !encode_slash)
+    };
+    if all_bytes(raw, kept_as_is) {
+        out.extend_from_slice(raw);
+        return;
+    }
     let kept = kept(encode_slash);
     let mut i = 0;
     while i < raw.len() {
@@ -182,12 +204,12 @@ pub(crate) fn write_canonical_query(
 /// Appends a header value trimmed of spaces and tabs, inner runs of spaces
 /// collapsed to one.
 fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
-    let mut rest = trim_ows(value);
-    // Most values have no space at all: one copy.
-    if !rest.contains(&b' ') {
-        out.extend_from_slice(rest);
+    // Most values have no space or tab at all: one check, one copy.
+    if all_bytes(value, |c| (c != b' ') & (c != b'\t')) {
+        out.extend_from_slice(value);
         return;
     }
+    let mut rest = trim_ows(value);
     // Copy up to and including each space, then skip the run of spaces after it.
     while let Some(i) = memchr::memchr(b' ', rest) {
         out.extend_from_slice(&rest[..=i]);
@@ -198,23 +220,39 @@ fn write_trimmed_value(value: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Appends the canonical headers block (one `name:value\n` line per signed
-/// name). Returns whether every signed name was present in `headers`.
+/// name), finding each name's values through `scan` where it indexed them
+/// and by a search of `headers` otherwise. Calls `feed` with the output
+/// before each line. Returns whether every signed name was present.
 pub(crate) fn write_canonical_headers<'n>(
     names: impl Iterator<Item = &'n str>,
     headers: &[httparse::Header<'_>],
+    scan: Option<&HeaderScan<'_>>,
     out: &mut Vec<u8>,
+    mut feed: impl FnMut(&[u8]),
 ) -> bool {
     let mut all_present = true;
-    for name in names {
+    for (i, name) in names.enumerate() {
+        feed(out);
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
+        let (from, repeated) = match scan.map_or(Holder::Unknown, |s| s.holder(i)) {
+            Holder::At { first, repeated } => (first, repeated),
+            Holder::Absent => (headers.len(), false),
+            Holder::Unknown => (0, true),
+        };
         let mut found = false;
-        for h in headers.iter().filter(|h| eq_ignore_case(h.name.as_bytes(), name.as_bytes())) {
-            if found {
-                out.push(b',');
-            }
+        if let Some(h) = headers.get(from).filter(|_| !repeated) {
             write_trimmed_value(h.value, out);
             found = true;
+        } else {
+            let same_name = |h: &&httparse::Header<'_>| eq_ignore_case(h.name.as_bytes(), name.as_bytes());
+            for h in headers.get(from..).unwrap_or_default().iter().filter(same_name) {
+                if found {
+                    out.push(b',');
+                }
+                write_trimmed_value(h.value, out);
+                found = true;
+            }
         }
         out.push(b'\n');
         all_present &= found;
@@ -232,6 +270,8 @@ pub(crate) struct RequestParts<'x> {
     pub query: &'x str,
     pub headers: &'x [httparse::Header<'x>],
     pub signed_headers: SignedHeaders<'x>,
+    /// Where the signed headers are, from one pass over `headers`.
+    pub scan: &'x HeaderScan<'x>,
     /// The payload-hash line, verbatim.
     pub payload: &'x str,
     /// Leave `X-Amz-Signature` out of the canonical query (presigned).
@@ -244,6 +284,8 @@ pub(crate) struct Written {
     /// The byte range of the CanonicalURI line.
     pub uri: Range<usize>,
     pub all_headers_present: bool,
+    /// SHA-256 of the canonical request.
+    pub hash: [u8; DIGEST_LEN],
 }
 
 /// Writes the canonical request of `parts` into `scratch.canonical` (cleared
@@ -263,12 +305,24 @@ pub(crate) fn write_canonical_request(parts: &RequestParts<'_>, scratch: &mut Si
     out.push(b'\n');
     write_canonical_query(parts.query, parts.skip_signature_param, qbuf, params, out);
     out.push(b'\n');
-    let all_headers_present = write_canonical_headers(parts.signed_headers.iter(), parts.headers, out);
+    let mut hasher = Sha256::new();
+    let mut fed = 0;
+    let names = parts.signed_headers.iter();
+    let all_headers_present = write_canonical_headers(names, parts.headers, Some(parts.scan), out, |out| {
+        let ready = (out.len() - fed) & !(SHA256_BLOCK - 1);
+        if ready > 0 {
+            hasher.update(&out[fed..fed + ready]);
+            fed += ready;
+        }
+    });
     out.push(b'\n');
     parts.signed_headers.write_to(out);
     out.push(b'\n');
     out.extend_from_slice(parts.payload.as_bytes());
-    Written { uri, all_headers_present }
+    hasher.update(&out[fed..]);
+    // Finalized in place: `finalize` would move the hasher, and copying it
+    // right after its buffer was written stalls on those stores.
+    Written { uri, all_headers_present, hash: hasher.finalize_reset().into() }
 }
 
 #[cfg(test)]
@@ -333,6 +387,54 @@ mod tests {
         assert_eq!(cq("X-Amz-Signature=abc", false), "X-Amz-Signature=abc");
     }
 
+    /// Generated heads (names in mixed case, repeated, absent; values with
+    /// and without spaces and tabs) get the same canonical headers whether
+    /// the names' holders come from a `HeaderScan` or from a search.
+    #[test]
+    fn indexed_holders_write_what_a_search_writes() {
+        let names = ["host", "x-amz-date", "content-type", "x-amz-meta-a", "range", "x-amz-content-sha256"];
+        let values: [&[u8]; 6] = [b"v", b" padded\t", b"a  b", b"", b"\t", b"64hexdigits-and-more"];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..2000 {
+            let count = 1 + next(9);
+            let owned: Vec<(String, &[u8])> = (0..count)
+                .map(|_| {
+                    let name: String = names[next(names.len())]
+                        .chars()
+                        .map(|c| if next(2) == 0 { c.to_ascii_uppercase() } else { c })
+                        .collect();
+                    (name, values[next(values.len())])
+                })
+                .collect();
+            let headers: Vec<httparse::Header<'_>> =
+                owned.iter().map(|(n, v)| httparse::Header { name: n, value: v }).collect();
+            let listed: Vec<&str> = (0..1 + next(5)).map(|_| names[next(names.len())]).collect();
+            let mut list = listed.join(";");
+            if !listed.contains(&"host") {
+                list.push_str(";host");
+            }
+            let signed = SignedHeaders::parse(&list, false).unwrap();
+            let mut scan = HeaderScan::empty();
+            scan.fill(&headers, &signed);
+            let (mut indexed, mut searched) = (Vec::new(), Vec::new());
+            let found_indexed =
+                write_canonical_headers(signed.iter(), &headers, Some(&scan), &mut indexed, |_| {});
+            let found_searched =
+                write_canonical_headers(signed.iter(), &headers, None, &mut searched, |_| {});
+            assert_eq!(
+                (found_indexed, String::from_utf8_lossy(&indexed)),
+                (found_searched, String::from_utf8_lossy(&searched)),
+                "round {round}: {list} over {owned:?}"
+            );
+        }
+    }
+
     #[test]
     fn header_values_are_trimmed_and_joined() {
         let headers = [
@@ -341,9 +443,21 @@ mod tests {
             httparse::Header { name: "MY-HEADER1", value: b"\tvalue2" },
         ];
         let mut out = Vec::new();
-        assert!(write_canonical_headers(["my-header1", "my-header2"].into_iter(), &headers, &mut out));
+        assert!(write_canonical_headers(
+            ["my-header1", "my-header2"].into_iter(),
+            &headers,
+            None,
+            &mut out,
+            |_| {}
+        ));
         assert_eq!(out, b"my-header1:value1,value2\nmy-header2:\"a b c\"\n");
         out.clear();
-        assert!(!write_canonical_headers(["host", "my-header1"].into_iter(), &headers, &mut out));
+        assert!(!write_canonical_headers(
+            ["host", "my-header1"].into_iter(),
+            &headers,
+            None,
+            &mut out,
+            |_| {}
+        ));
     }
 }

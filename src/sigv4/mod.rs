@@ -27,12 +27,14 @@
 //! - [`signed_headers`]: the SignedHeaders list.
 //! - [`split`]: splitting on plain or percent-encoded separators.
 //! - [`payload`]: `x-amz-content-sha256` values.
+//! - [`header_scan`]: one pass over the request headers (signed names, `x-amz-*`).
 //! - [`hex_digest`]: hex digests (signatures, payload hashes) decoded and encoded.
 //! - [`canonical`]: canonical request, [`uri_encode`].
 //! - [`signing_key`]: key derivation and the per-core cache.
 //! - [`scratch`]: per-core buffers.
 //! - [`verify`](mod@verify): [`verify()`], [`Verified`].
-//! - [`sign`]: string to sign, outbound [`sign_headers`].
+//! - [`string_to_sign`]: the string to sign and the signature over it.
+//! - [`sign`]: outbound [`sign_headers`].
 //!
 //! # Security
 //! - Secrets are only read to derive signing keys; nothing secret is logged,
@@ -51,6 +53,7 @@ pub mod chunk_signature;
 pub mod credential;
 pub mod detect;
 pub mod error;
+pub mod header_scan;
 pub mod hex_digest;
 pub mod limits;
 pub mod payload;
@@ -60,6 +63,7 @@ pub mod sign;
 pub mod signed_headers;
 pub mod signing_key;
 pub mod split;
+pub mod string_to_sign;
 pub mod verify;
 
 pub use authorization::AuthorizationV4;

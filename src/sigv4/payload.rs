@@ -12,7 +12,7 @@
 //!   here with `UnsupportedPayload`: sluice verifies HMAC signatures only.
 
 use super::error::SigV4Error;
-use super::hex_digest::decode_hex_digest;
+use super::hex_digest::{decode_hex_digest, decode_hex_digest_into};
 use super::limits::{DIGEST_HEX_LEN, DIGEST_LEN};
 
 /// `x-amz-content-sha256` of a body that is not hashed.
@@ -61,6 +61,22 @@ impl PayloadHash {
             STREAMING_ECDSA | STREAMING_ECDSA_TRAILER => return Err(SigV4Error::UnsupportedPayload),
             _ => return Err(SigV4Error::InvalidContentSha256),
         })
+    }
+
+    /// Parses a header value (already trimmed) into `self`, decoding a
+    /// digest in place; on an error `self` is left unspecified.
+    #[inline]
+    pub fn parse_into(&mut self, value: &str) -> Result<(), SigV4Error> {
+        if value.len() != DIGEST_HEX_LEN {
+            *self = PayloadHash::parse(value)?;
+            return Ok(());
+        }
+        *self = PayloadHash::Sha256([0; DIGEST_LEN]);
+        let decoded = match self {
+            PayloadHash::Sha256(digest) => decode_hex_digest_into(value.as_bytes(), digest),
+            _ => false,
+        };
+        if decoded { Ok(()) } else { Err(SigV4Error::InvalidContentSha256) }
     }
 
     /// Whether the body is aws-chunked (`Content-Encoding: aws-chunked` framing).

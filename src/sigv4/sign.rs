@@ -1,129 +1,24 @@
-//! The string to sign and the signature, shared by verification, and the
-//! outbound signing of requests sluice sends to backends with the backend's
-//! own credentials.
+//! Outbound signing: the `Authorization` header of a request sluice sends to
+//! a backend, signed with the backend's own credentials.
 //!
-//! ```text
-//! StringToSign = "AWS4-HMAC-SHA256" \n amz-date \n date/region/service/aws4_request \n hex(sha256(canonical))
-//! Signature    = hex(HMAC(signing-key, StringToSign))
-//! ```
-//!
-//! Spec: <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html>
-//! ("Task 2" and "Task 3").
+//! Spec: <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html>.
 //!
 //! # Security
 //! - The backend secret is only read to derive a signing key; the output is
 //!   the `Authorization` value, which holds the access key and signature only.
-//! - The string to sign is fed to the HMAC piece by piece, never buffered.
 
-use hmac::Mac;
-use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::canonical::{RequestParts, write_canonical_request};
+use super::header_scan::HeaderScan;
 use super::hex_digest::encode_hex_digest;
-use super::limits::{ALGORITHM, AMZ_DATE_LEN, DIGEST_HEX_LEN, DIGEST_LEN, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
+use super::limits::{ALGORITHM, SCOPE_DATE_LEN, SCOPE_TERMINATOR};
 use super::scratch::SigV4Scratch;
 use super::signed_headers::SignedHeaders;
-use super::signing_key::{HmacSha256, SigningKeyCache};
+use super::signing_key::SigningKeyCache;
+use super::string_to_sign::{Scope, signature};
 use crate::secret::Secret;
 use crate::time::format_amz_date;
-
-/// The credential scope of a signature (without the access key).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Scope<'x> {
-    pub date: &'x str,
-    pub region: &'x str,
-    pub service: &'x str,
-}
-
-/// The end of the scope line of a string to sign (`SCOPE_TERMINATOR` and newline).
-const SCOPE_TAIL: &[u8] = b"/aws4_request\n";
-
-/// Room for a string to sign on the stack (it is ~140 bytes for a typical scope).
-const STRING_TO_SIGN_BUF: usize = 256;
-
-/// HMAC of the string to sign built from `amz_date`, `scope` and the SHA-256
-/// of the canonical request.
-pub(crate) fn signature(
-    mac: &HmacSha256,
-    amz_date: &[u8],
-    scope: &Scope<'_>,
-    canonical_hash: &[u8; DIGEST_LEN],
-) -> [u8; DIGEST_LEN] {
-    let hash_hex = encode_hex_digest(canonical_hash);
-    let mut mac = mac.clone();
-    // One update of the whole string to sign, built on the stack, costs less
-    // than thirteen small ones; a scope too long for the buffer goes piecewise.
-    let mut buf = [0u8; STRING_TO_SIGN_BUF];
-    match write_string_to_sign(&mut buf, amz_date, scope, &hash_hex) {
-        Some(len) => mac.update(&buf[..len]),
-        None => {
-            for piece in [
-                ALGORITHM.as_bytes(),
-                b"\n",
-                amz_date,
-                b"\n",
-                scope.date.as_bytes(),
-                b"/",
-                scope.region.as_bytes(),
-                b"/",
-                scope.service.as_bytes(),
-                b"/",
-                SCOPE_TERMINATOR.as_bytes(),
-                b"\n",
-                &hash_hex,
-            ] {
-                mac.update(piece);
-            }
-        }
-    }
-    mac.finalize().into_bytes().into()
-}
-
-/// Writes the string to sign into `buf` and returns its length; `None` when
-/// it does not fit or the dates do not have their fixed lengths. The fixed
-/// parts are copied as arrays (inline moves), only region and service with a
-/// length known at run time.
-fn write_string_to_sign(
-    buf: &mut [u8; STRING_TO_SIGN_BUF],
-    amz_date: &[u8],
-    scope: &Scope<'_>,
-    hash_hex: &[u8; DIGEST_HEX_LEN],
-) -> Option<usize> {
-    const HEAD: usize = ALGORITHM.len() + 1 + AMZ_DATE_LEN + 1 + SCOPE_DATE_LEN + 1;
-    let amz_date: &[u8; AMZ_DATE_LEN] = amz_date.try_into().ok()?;
-    let date: &[u8; SCOPE_DATE_LEN] = scope.date.as_bytes().try_into().ok()?;
-    let (region, service) = (scope.region.as_bytes(), scope.service.as_bytes());
-    let len = HEAD + region.len() + 1 + service.len() + SCOPE_TAIL.len() + DIGEST_HEX_LEN;
-    if len > buf.len() {
-        return None;
-    }
-    buf[..ALGORITHM.len()].copy_from_slice(ALGORITHM.as_bytes());
-    let mut at = ALGORITHM.len();
-    buf[at] = b'\n';
-    buf[at + 1..at + 1 + AMZ_DATE_LEN].copy_from_slice(amz_date);
-    at += 1 + AMZ_DATE_LEN;
-    buf[at] = b'\n';
-    buf[at + 1..at + 1 + SCOPE_DATE_LEN].copy_from_slice(date);
-    at += 1 + SCOPE_DATE_LEN;
-    buf[at] = b'/';
-    at += 1;
-    buf[at..at + region.len()].copy_from_slice(region);
-    at += region.len();
-    buf[at] = b'/';
-    at += 1;
-    buf[at..at + service.len()].copy_from_slice(service);
-    at += service.len();
-    buf[at..at + SCOPE_TAIL.len()].copy_from_slice(SCOPE_TAIL);
-    at += SCOPE_TAIL.len();
-    buf[at..at + DIGEST_HEX_LEN].copy_from_slice(hash_hex);
-    Some(at + DIGEST_HEX_LEN)
-}
-
-/// SHA-256 of the canonical request in `scratch`.
-pub(crate) fn canonical_hash(scratch: &SigV4Scratch) -> [u8; DIGEST_LEN] {
-    Sha256::digest(&scratch.canonical).into()
-}
 
 /// A request sluice sends to a backend, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -176,20 +71,22 @@ pub fn sign_headers(
         "x-amz-date header differs from `now`"
     );
     let signed_headers = SignedHeaders::trusted(req.signed_headers);
+    let mut scan = HeaderScan::empty();
+    scan.fill(req.headers, &signed_headers);
     let parts = RequestParts {
         method: req.method,
         path: req.path,
         query: req.query,
         headers: req.headers,
         signed_headers,
+        scan: &scan,
         payload: req.payload_hash,
         skip_signature_param: false,
     };
-    write_canonical_request(&parts, scratch);
+    let written = write_canonical_request(&parts, scratch);
     let key_version = xxh3_64(secret.expose().as_bytes());
     let (_, mac) = cache.keyed(access_key, date, region, service, key_version, secret);
-    let scope = Scope { date, region, service };
-    let sig = signature(mac, &amz_date, &scope, &canonical_hash(scratch));
+    let sig = signature(mac, &amz_date, &Scope { date, region, service }, &written.hash);
 
     let out = out_authorization;
     out.clear();
@@ -207,6 +104,7 @@ mod tests {
     use super::*;
     use crate::sigv4::payload::EMPTY_SHA256_HEX;
     use crate::time::parse_amz_date;
+    use sha2::{Digest, Sha256};
 
     // The generic aws-sig-v4-test-suite (service "service", 2015-08-30).
     const SUITE_AK: &str = "AKIDEXAMPLE";
@@ -383,26 +281,5 @@ mod tests {
         sign_headers(&req, ("AK", &s1), "r", "s3", now, &mut scratch, &mut cache, &mut c);
         assert_ne!(a, b);
         assert_eq!(a, c);
-    }
-
-    #[test]
-    fn string_to_sign_in_one_update_or_piecewise_signs_the_same() {
-        assert_eq!(SCOPE_TAIL, format!("/{SCOPE_TERMINATOR}\n").as_bytes());
-        let key = [7u8; 32];
-        let hash = [9u8; DIGEST_LEN];
-        let long_region = "r".repeat(300);
-        for region in ["us-east-1", long_region.as_str()] {
-            let scope = Scope { date: "20260301", region, service: "s3" };
-            let mac = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
-            let got = signature(&mac, b"20260301T120000Z", &scope, &hash);
-            let text = format!(
-                "AWS4-HMAC-SHA256\n20260301T120000Z\n20260301/{region}/s3/aws4_request\n{}",
-                hex::encode(hash)
-            );
-            let mut want = mac;
-            want.update(text.as_bytes());
-            let want: [u8; DIGEST_LEN] = want.finalize().into_bytes().into();
-            assert_eq!(got, want, "region of {} bytes", region.len());
-        }
     }
 }

@@ -15,8 +15,9 @@
 use super::error::Malformed;
 use super::limits::SIGNED_HEADERS_INLINE;
 use super::split::Split;
-use crate::http::name::eq_ignore_case;
-use crate::swar::{WORD, eq_byte, in_range, lanes_inside, load};
+use crate::byte_class::all_bytes;
+use crate::http::name::{eq_ignore_case, eq_lowercase};
+use crate::swar::{WORD, eq_byte, load};
 
 /// The header every SignedHeaders list must name.
 const HOST: &str = "host";
@@ -30,6 +31,8 @@ const HOST: &str = "host";
 pub struct SignedHeaders<'a> {
     raw: &'a str,
     encoded: bool,
+    /// Every name is `a-z 0-9 -` (checked while parsing).
+    lowercase: bool,
     /// The offsets in `raw` where the first `recorded` names end.
     ends: [u16; SIGNED_HEADERS_INLINE],
     /// How many names `ends` holds: all of them, or 0 when not recorded.
@@ -40,7 +43,7 @@ pub struct SignedHeaders<'a> {
 
 impl<'a> SignedHeaders<'a> {
     fn unrecorded(raw: &'a str, encoded: bool) -> SignedHeaders<'a> {
-        SignedHeaders { raw, encoded, ends: [0; SIGNED_HEADERS_INLINE], recorded: 0 }
+        SignedHeaders { raw, encoded, lowercase: false, ends: [0; SIGNED_HEADERS_INLINE], recorded: 0 }
     }
 
     /// Parses and validates a `;`-separated list; with `encoded`, `%3B` also
@@ -61,7 +64,9 @@ impl<'a> SignedHeaders<'a> {
             // name compared with `host` and its end recorded as it ends.
             let b = raw.as_bytes();
             let mut names = NameEnds { list: &mut list, n: 0, has_host: false };
-            if !split_lowercase_list(b, &mut names) {
+            let lowercase = split_lowercase_list(b, &mut names);
+            names.list.lowercase = lowercase;
+            if !lowercase {
                 // Not all `a-z 0-9 -`: validate and split byte by byte.
                 names = NameEnds { list: names.list, n: 0, has_host: false };
                 let mut start = 0;
@@ -135,6 +140,48 @@ impl<'a> SignedHeaders<'a> {
         false
     }
 
+    /// Fills `table` for a recorded list and returns true; returns false,
+    /// leaving it alone, for any other list.
+    pub(crate) fn fill_lengths(&self, table: &mut LengthTable) -> bool {
+        let mut start = 0;
+        for (i, &end) in self.ends[..self.recorded].iter().enumerate() {
+            let end = usize::from(end);
+            if let Some(slot) = table.by_len.get_mut(end - start) {
+                // `i` is below SIGNED_HEADERS_INLINE, far below SHARED.
+                *slot = if *slot == NO_NAME { i as u8 } else { SHARED };
+            }
+            start = end + 1;
+        }
+        self.recorded > 0
+    }
+
+    /// The positions in a recorded list that hold `name` (ASCII
+    /// case-insensitive), as a bit mask (bit `i` for the `i`-th name), found
+    /// with the `table` [`Self::fill_lengths`] filled for this list.
+    /// Inlined: it runs once per request header.
+    #[inline(always)]
+    pub(crate) fn matching(&self, table: &LengthTable, name: &str) -> u32 {
+        let name = name.as_bytes();
+        let is = |i: usize| {
+            let listed = self.recorded_name(i);
+            if self.lowercase { eq_lowercase(name, listed) } else { eq_ignore_case(listed, name) }
+        };
+        match table.by_len.get(name.len()) {
+            Some(&NO_NAME) => 0,
+            Some(&SHARED) | None => (0..self.recorded).filter(|&i| is(i)).fold(0, |mask, i| mask | 1 << i),
+            Some(&i) => u32::from(is(usize::from(i))) << i,
+        }
+    }
+
+    /// The `i`-th name of a recorded list.
+    fn recorded_name(&self, i: usize) -> &'a [u8] {
+        let start = match i {
+            0 => 0,
+            _ => usize::from(self.ends[i - 1]) + 1,
+        };
+        self.raw.as_bytes().get(start..usize::from(self.ends[i])).unwrap_or_default()
+    }
+
     /// Appends the decoded list (names joined by `;`).
     pub fn write_to(&self, out: &mut Vec<u8>) {
         if !self.encoded {
@@ -148,6 +195,31 @@ impl<'a> SignedHeaders<'a> {
             out.extend_from_slice(name.as_bytes());
         }
     }
+}
+
+/// Name lengths a [`LengthTable`] looks up directly; names this long or longer
+/// are compared with every listed name.
+const INDEXED_LENGTHS: usize = 64;
+/// `LengthTable::by_len` entries: no listed name of that length, or several.
+const NO_NAME: u8 = u8::MAX;
+const SHARED: u8 = u8::MAX - 1;
+const _: () = assert!(SIGNED_HEADERS_INLINE < SHARED as usize);
+// `SignedHeaders::matching` has a bit for every recorded name.
+const _: () = assert!(SIGNED_HEADERS_INLINE <= u32::BITS as usize);
+
+/// From name length to the one name of that length in a recorded list, so
+/// that finding which listed name a header is takes one lookup and at most
+/// one comparison for the usual list, whose names differ in length. The
+/// caller keeps it in place: filled with byte stores, it is read a byte at a
+/// time, never copied whole (a copy right after the stores stalls on them).
+pub(crate) struct LengthTable {
+    /// The position of the listed name of each length, `NO_NAME` or `SHARED`.
+    by_len: [u8; INDEXED_LENGTHS],
+}
+
+impl LengthTable {
+    /// A table for no name.
+    pub(crate) const EMPTY: LengthTable = LengthTable { by_len: [NO_NAME; INDEXED_LENGTHS] };
 }
 
 /// The state of a plain list being split: names seen, `host` among them,
@@ -175,20 +247,20 @@ impl NameEnds<'_, '_> {
 }
 
 /// Validates and splits a list of lowercase names (`a-z 0-9 -`, what SDKs
-/// send) eight bytes at a time. Returns false, having perhaps ended some
-/// names, when another byte appears or a name is empty: the caller then
-/// starts over byte by byte, which also reports the error.
+/// send): the bytes are checked sixteen at a time, then the `;` found eight
+/// at a time. Returns false, having perhaps ended some names, when another
+/// byte appears or a name is empty: the caller then starts over byte by
+/// byte, which also reports the error.
 fn split_lowercase_list(b: &[u8], names: &mut NameEnds<'_, '_>) -> bool {
+    let lowercase_or_semi =
+        |c: u8| (c.wrapping_sub(b'a') < 26) | (c.wrapping_sub(b'0') < 10) | (c == b'-') | (c == b';');
+    if !all_bytes(b, lowercase_or_semi) {
+        return false;
+    }
     let mut start = 0;
     for at in (0..b.len()).step_by(WORD) {
-        let w = load(b, at);
-        let inside = lanes_inside(b, at);
-        let semis = eq_byte(w, b';');
-        let allowed = in_range(w, b'a', b'z') | in_range(w, b'0', b'9') | eq_byte(w, b'-') | semis;
-        if allowed & inside != inside {
-            return false;
-        }
-        let mut semis = semis & inside;
+        // `load` pads past the end with zeros, which are not `;`.
+        let mut semis = eq_byte(load(b, at), b';');
         while semis != 0 {
             let i = at + (semis.trailing_zeros() / 8) as usize;
             if names.end(b, start, i).is_err() {
@@ -327,6 +399,45 @@ mod tests {
         let built = SignedHeaders::trusted(&huge);
         assert_eq!(built.recorded, 0);
         assert_eq!(built.iter().map(str::len).collect::<Vec<_>>(), [4, usize::from(u16::MAX)]);
+    }
+
+    /// The length table finds every listed name, of any case, length or
+    /// repetition, exactly where comparing with each name finds it.
+    #[test]
+    fn length_table_matches_like_a_comparison_with_every_name() {
+        let long = "x".repeat(INDEXED_LENGTHS + 3);
+        let lists = [
+            "host;x-amz-date;range".to_string(),
+            "host;x-amz-date;user-agent;x-amz-date".to_string(),
+            "Host;X-Amz-Date;range".to_string(),
+            format!("host;{long};{}", &long[..INDEXED_LENGTHS - 1]),
+            (0..SIGNED_HEADERS_INLINE).map(|i| format!("h{i}")).collect::<Vec<_>>().join(";") + ";host",
+        ];
+        for raw in &lists {
+            let list = SignedHeaders::parse(raw, false).unwrap();
+            let mut table = LengthTable::EMPTY;
+            assert_eq!(list.fill_lengths(&mut table), list.recorded > 0, "{raw}");
+            if list.recorded == 0 {
+                continue;
+            }
+            let names: Vec<&str> = list.iter().collect();
+            let probes = names
+                .iter()
+                .flat_map(|n| [n.to_string(), n.to_uppercase(), format!("{n}x"), n[1..].to_string()])
+                .chain(["".to_string(), "user-agenT".to_string(), long.to_uppercase()]);
+            for probe in probes {
+                let want = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.eq_ignore_ascii_case(&probe))
+                    .fold(0u32, |mask, (i, _)| mask | 1 << i);
+                assert_eq!(list.matching(&table, &probe), want, "{probe} in {raw}");
+                assert_eq!(list.contains(&probe), want != 0, "{probe} in {raw}");
+            }
+        }
+        let encoded = SignedHeaders::parse("host%3Bx-amz-date", true).unwrap();
+        let mut table = LengthTable::EMPTY;
+        assert!(!encoded.fill_lengths(&mut table));
     }
 
     #[test]

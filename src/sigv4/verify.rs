@@ -22,8 +22,9 @@
 //!   never what was computed.
 //! - Unknown access keys are the caller's business: it looks the secret up with
 //!   `AuthKind::access_key()` before calling [`verify`].
-//! - [`Verified`] holds the signing key (needed for aws-chunked signatures); its
-//!   `Debug` hides it and it is zeroized on drop.
+//! - [`Verified`] holds the signing key only when the payload has aws-chunked
+//!   signatures to check with it; its `Debug` hides it and it is zeroized on
+//!   drop.
 //!
 //! # Invariants
 //! - No heap allocation once `SigV4Scratch` and `SigningKeyCache` are warm
@@ -40,25 +41,19 @@ use super::canonical::{RequestParts, write_canonical_request};
 use super::credential::Credential;
 use super::detect::{AuthInput, AuthKind};
 use super::error::{Malformed, RegionMismatch, SigV4Error};
-use super::hex_digest::decode_hex_digest;
+use super::header_scan::HeaderScan;
+use super::hex_digest::decode_hex_digest_into;
 use super::limits::{AMZ_DATE_LEN, DIGEST_LEN, MAX_CLOCK_SKEW_SECS, SCOPE_DATE_LEN};
 use super::payload::{PayloadHash, UNSIGNED_PAYLOAD};
 use super::presigned::PresignedV4;
 use super::scratch::SigV4Scratch;
-use super::sign::{Scope, canonical_hash, signature};
 use super::signed_headers::SignedHeaders;
 use super::signing_key::SigningKeyCache;
-use crate::http::name::eq_ignore_case;
+use super::string_to_sign::{Scope, signature as sig_of};
 use crate::http::ows::trim_ows;
 use crate::secret::Secret;
 use crate::swar::WORD;
 use crate::time::parse_amz_date;
-
-/// The prefix of the headers that must all be signed.
-const AMZ_PREFIX: &[u8] = b"x-amz-";
-/// The headers header auth requires.
-const DATE_HEADER: &[u8] = b"x-amz-date";
-const CONTENT_SHA256_HEADER: &[u8] = b"x-amz-content-sha256";
 
 /// What verification needs to know about this endpoint and now.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +80,9 @@ pub struct Verified<'a> {
     pub presigned: bool,
     /// The request's signature: the seed of aws-chunked chunk signatures.
     pub seed_signature: [u8; DIGEST_LEN],
-    /// The signing key of the scope, for aws-chunked chunk signatures. Secret.
+    /// The signing key of the scope, for aws-chunked chunk signatures; all
+    /// zeros unless the payload has them (`PayloadHash::has_chunk_signatures`),
+    /// so the secret is copied only where it is used. Secret.
     pub signing_key: [u8; DIGEST_LEN],
 }
 
@@ -104,7 +101,10 @@ impl fmt::Debug for Verified<'_> {
 
 impl Drop for Verified<'_> {
     fn drop(&mut self) {
-        self.signing_key.zeroize();
+        // Only a payload with chunk signatures was given the key.
+        if self.payload.has_chunk_signatures() {
+            self.signing_key.zeroize();
+        }
     }
 }
 
@@ -119,82 +119,90 @@ pub fn verify<'a>(
     scratch: &mut SigV4Scratch,
     cache: &mut SigningKeyCache,
 ) -> Result<Verified<'a>, SigV4Error> {
-    let check = match auth {
-        AuthKind::Header(a) => header_checks(input, a, ctx)?,
-        AuthKind::Presigned(p) => presigned_checks(input, p, ctx)?,
+    let (credential, signed_headers, signature, presigned) = match auth {
+        AuthKind::Header(a) => (&a.credential, &a.signed_headers, a.signature, false),
+        AuthKind::Presigned(p) => (&p.credential, &p.signed_headers, p.signature, true),
         AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
     };
-    let (seed_signature, signing_key) = check_signature(input, &check, secret, key_version, scratch, cache)?;
+    // What the rules find stays where it is first written, in locals lent
+    // out by reference: moving a struct right after its bytes were stored
+    // makes the copy wait for the stores (the scan's slots, the digests).
+    let mut scan = HeaderScan::empty();
+    scan.fill(input.headers, signed_headers);
+    let mut payload = PayloadHash::Unsigned;
+    let times = match auth {
+        AuthKind::Header(a) => header_rules(a, &scan, ctx, &mut payload)?,
+        AuthKind::Presigned(p) => presigned_rules(p, &scan, ctx, &mut payload)?,
+        AuthKind::Anonymous => return Err(SigV4Error::Anonymous),
+    };
+    let mut provided = [0u8; DIGEST_LEN];
+    if !decode_hex_digest_into(signature.as_bytes(), &mut provided) {
+        // Not 64 hex digits: it cannot match.
+        return Err(SigV4Error::SignatureDoesNotMatch);
+    }
+    let request = SignedRequest { input, credential, signed_headers, scan: &scan, times: &times, presigned };
+    let mut seed_signature = [0u8; DIGEST_LEN];
+    let key =
+        check_signature(&request, &provided, &mut seed_signature, (secret, key_version), scratch, cache)?;
     let mut amz_date = [0u8; AMZ_DATE_LEN];
-    amz_date.copy_from_slice(check.amz_date.as_bytes()); // parse_amz_date checked the length
+    amz_date.copy_from_slice(times.amz_date.as_bytes()); // parse_amz_date checked the length
     Ok(Verified {
-        access_key: check.credential.access_key,
-        payload: check.payload,
+        access_key: credential.access_key,
+        payload,
         amz_date,
-        time: check.time,
-        date: check.credential.date,
-        region: check.credential.region,
-        presigned: check.presigned,
+        time: times.time,
+        date: credential.date,
+        region: credential.region,
+        presigned,
         seed_signature,
-        signing_key,
+        signing_key: if payload.has_chunk_signatures() { key } else { [0; DIGEST_LEN] },
     })
 }
 
-/// Everything the signature check needs, once the request passed the other rules.
-struct Check<'a> {
-    credential: Credential<'a>,
-    signed_headers: SignedHeaders<'a>,
+/// The request time and payload line, once the request passed the rules.
+struct Times<'a> {
     amz_date: &'a str,
     time: i64,
-    payload: PayloadHash,
     payload_line: &'a str,
-    provided: [u8; DIGEST_LEN],
-    presigned: bool,
 }
 
-fn header_checks<'a>(
-    input: &AuthInput<'a>,
+/// The rules of header auth before the signature, in order; the payload hash
+/// is decoded into `payload`.
+fn header_rules<'a>(
     auth: &AuthorizationV4<'a>,
+    amz: &HeaderScan<'a>,
     ctx: &VerifyCtx<'_>,
-) -> Result<Check<'a>, SigV4Error> {
+    payload: &mut PayloadHash,
+) -> Result<Times<'a>, SigV4Error> {
     let malformed = SigV4Error::HeaderMalformed;
-    let credential = auth.credential;
+    let credential = &auth.credential;
     if credential.region != ctx.region {
         return Err(malformed(Malformed::Region(RegionMismatch::new(credential.region, ctx.region))));
     }
-    let amz = AmzHeaders::scan(input.headers, &auth.signed_headers);
     let amz_date = amz.date.and_then(value_str).ok_or(SigV4Error::MissingDate)?;
     let time = parse_amz_date(amz_date).ok_or(SigV4Error::MissingDate)?;
     if credential.date != &amz_date[..SCOPE_DATE_LEN] {
         return Err(malformed(Malformed::DateMismatch));
     }
     let payload_line = amz.content_sha256.and_then(value_str).ok_or(SigV4Error::MissingContentSha256)?;
-    let payload = PayloadHash::parse(payload_line)?;
+    payload.parse_into(payload_line)?;
     if ctx.now.abs_diff(time) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(SigV4Error::TimeTooSkewed);
     }
     if amz.unsigned {
         return Err(SigV4Error::UnsignedHeaders);
     }
-    let provided = decode_signature(auth.signature)?;
-    let signed_headers = auth.signed_headers;
-    Ok(Check {
-        credential,
-        signed_headers,
-        amz_date,
-        time,
-        payload,
-        payload_line,
-        provided,
-        presigned: false,
-    })
+    Ok(Times { amz_date, time, payload_line })
 }
 
-fn presigned_checks<'a>(
-    input: &AuthInput<'a>,
+/// The rules of a presigned URL before the signature, in order; a payload
+/// hash header is decoded into `payload`.
+fn presigned_rules<'a>(
     p: &PresignedV4<'a>,
+    amz: &HeaderScan<'a>,
     ctx: &VerifyCtx<'_>,
-) -> Result<Check<'a>, SigV4Error> {
+    payload: &mut PayloadHash,
+) -> Result<Times<'a>, SigV4Error> {
     if p.credential.region != ctx.region {
         let mismatch = RegionMismatch::new(p.credential.region, ctx.region);
         return Err(SigV4Error::QueryMalformed(Malformed::Region(mismatch)));
@@ -205,57 +213,60 @@ fn presigned_checks<'a>(
     if ctx.now > p.time.saturating_add(p.expires) {
         return Err(SigV4Error::Expired);
     }
-    let amz = AmzHeaders::scan(input.headers, &p.signed_headers);
-    let (payload_line, payload) = match amz.content_sha256.and_then(value_str) {
-        Some(v) => (v, PayloadHash::parse(v)?),
-        None => (UNSIGNED_PAYLOAD, PayloadHash::Unsigned),
+    let payload_line = match amz.content_sha256.and_then(value_str) {
+        Some(v) => {
+            payload.parse_into(v)?;
+            v
+        }
+        None => UNSIGNED_PAYLOAD,
     };
     if amz.unsigned {
         return Err(SigV4Error::UnsignedHeaders);
     }
-    let provided = decode_signature(p.signature)?;
-    Ok(Check {
-        credential: p.credential,
-        signed_headers: p.signed_headers,
-        amz_date: p.amz_date,
-        time: p.time,
-        payload,
-        payload_line,
-        provided,
-        presigned: true,
-    })
+    Ok(Times { amz_date: p.amz_date, time: p.time, payload_line })
 }
 
-/// Builds the canonical request, computes the signature and compares it;
-/// returns (signature, signing key).
+/// What the signature is computed over, borrowed.
+struct SignedRequest<'r, 'a> {
+    input: &'r AuthInput<'a>,
+    credential: &'r Credential<'a>,
+    signed_headers: &'r SignedHeaders<'a>,
+    scan: &'r HeaderScan<'a>,
+    times: &'r Times<'a>,
+    presigned: bool,
+}
+
+/// Builds the canonical request, computes the signature into `signature`
+/// and compares it with `provided`; returns the signing key.
 fn check_signature(
-    input: &AuthInput<'_>,
-    check: &Check<'_>,
-    secret: &Secret,
-    key_version: u64,
+    request: &SignedRequest<'_, '_>,
+    provided: &[u8; DIGEST_LEN],
+    signature: &mut [u8; DIGEST_LEN],
+    (secret, key_version): (&Secret, u64),
     scratch: &mut SigV4Scratch,
     cache: &mut SigningKeyCache,
-) -> Result<([u8; DIGEST_LEN], [u8; DIGEST_LEN]), SigV4Error> {
+) -> Result<[u8; DIGEST_LEN], SigV4Error> {
+    let SignedRequest { input, credential: c, signed_headers, scan, times, presigned } = *request;
     let parts = RequestParts {
         method: input.method,
         path: input.path,
         query: input.query,
         headers: input.headers,
-        signed_headers: check.signed_headers,
-        payload: check.payload_line,
-        skip_signature_param: check.presigned,
+        signed_headers: *signed_headers,
+        scan,
+        payload: times.payload_line,
+        skip_signature_param: presigned,
     };
     let written = write_canonical_request(&parts, scratch);
     if !written.all_headers_present {
         return Err(SigV4Error::SignedHeaderAbsent);
     }
-    let c = &check.credential;
     let (key, mac) = cache.keyed(c.access_key, c.date, c.region, c.service, key_version, secret);
     let scope = Scope { date: c.date, region: c.region, service: c.service };
-    let amz_date = check.amz_date.as_bytes();
-    let sig = signature(mac, amz_date, &scope, &canonical_hash(scratch));
-    if digests_equal(&sig, &check.provided) {
-        return Ok((sig, *key));
+    let amz_date = times.amz_date.as_bytes();
+    *signature = sig_of(mac, amz_date, &scope, &written.hash);
+    if digests_equal(signature, provided) {
+        return Ok(*key);
     }
     // Some clients sign the path exactly as sent: try it when it differs.
     let raw_path = if input.path.is_empty() { "/" } else { input.path };
@@ -267,9 +278,9 @@ fn check_signature(
             .chain_update(&canonical[written.uri.end..])
             .finalize()
             .into();
-        let sig = signature(mac, amz_date, &scope, &hash);
-        if digests_equal(&sig, &check.provided) {
-            return Ok((sig, *key));
+        *signature = sig_of(mac, amz_date, &scope, &hash);
+        if digests_equal(signature, provided) {
+            return Ok(*key);
         }
     }
     Err(SigV4Error::SignatureDoesNotMatch)
@@ -290,42 +301,9 @@ fn digests_equal(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
     bool::from(words(a)[..].ct_eq(&words(b)[..]))
 }
 
-/// The `x-amz-*` headers verification reads (the first of each name), found
-/// in one pass over the request, and whether any `x-amz-*` header is missing
-/// from SignedHeaders (they must all be signed).
-struct AmzHeaders<'a> {
-    date: Option<&'a [u8]>,
-    content_sha256: Option<&'a [u8]>,
-    unsigned: bool,
-}
-
-impl<'a> AmzHeaders<'a> {
-    fn scan(headers: &[httparse::Header<'a>], signed: &SignedHeaders<'_>) -> AmzHeaders<'a> {
-        let mut found = AmzHeaders { date: None, content_sha256: None, unsigned: false };
-        for h in headers {
-            let name = h.name.as_bytes();
-            if !name.get(..AMZ_PREFIX.len()).is_some_and(|p| eq_ignore_case(p, AMZ_PREFIX)) {
-                continue;
-            }
-            found.unsigned |= !signed.contains(h.name);
-            if eq_ignore_case(name, DATE_HEADER) {
-                found.date.get_or_insert(h.value);
-            } else if eq_ignore_case(name, CONTENT_SHA256_HEADER) {
-                found.content_sha256.get_or_insert(h.value);
-            }
-        }
-        found
-    }
-}
-
 /// A header value as UTF-8, trimmed of spaces and tabs.
 fn value_str(value: &[u8]) -> Option<&str> {
     std::str::from_utf8(trim_ows(value)).ok()
-}
-
-/// Decodes a 64-hex-digit signature; anything else cannot match.
-fn decode_signature(s: &str) -> Result<[u8; DIGEST_LEN], SigV4Error> {
-    decode_hex_digest(s.as_bytes()).ok_or(SigV4Error::SignatureDoesNotMatch)
 }
 
 #[cfg(test)]

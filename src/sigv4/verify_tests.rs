@@ -7,6 +7,7 @@ use crate::sigv4::detect::detect;
 use crate::sigv4::payload::EMPTY_SHA256_HEX;
 use crate::sigv4::sign::{OutboundRequest, sign_headers};
 use crate::sigv4::signing_key::derive_signing_key;
+use crate::sigv4::string_to_sign::signature;
 
 const AK: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -309,25 +310,22 @@ fn presign(path: &str, headers: &[(&str, &str)], signed_enc: &str, payload_line:
     let hdrs: Vec<_> =
         req.headers.iter().map(|(n, v)| httparse::Header { name: n, value: v.as_bytes() }).collect();
     let signed_headers = SignedHeaders::parse(signed_enc, true).unwrap();
+    let scan = HeaderScan::new(&hdrs, &signed_headers);
     let parts = RequestParts {
         method: "PUT",
         path,
         query: &query,
         headers: &hdrs,
         signed_headers,
+        scan: &scan,
         payload: payload_line,
         skip_signature_param: true,
     };
     let mut scratch = SigV4Scratch::new();
-    write_canonical_request(&parts, &mut scratch);
+    let written = write_canonical_request(&parts, &mut scratch);
     let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
     let scope = Scope { date: "20130524", region: REGION, service: "s3" };
-    let sig = signature(
-        &crate::sigv4::signing_key::keyed_mac(&key),
-        DATE.as_bytes(),
-        &scope,
-        &canonical_hash(&scratch),
-    );
+    let sig = signature(&crate::sigv4::signing_key::keyed_mac(&key), DATE.as_bytes(), &scope, &written.hash);
     req.query = format!("{query}&X-Amz-Signature={}", hex::encode(sig));
     req
 }
@@ -507,7 +505,7 @@ fn the_first_amz_header_of_a_name_counts_and_all_must_be_signed() {
         httparse::Header { name: "x-amz-content-sha256", value: b" UNSIGNED-PAYLOAD\t" },
     ];
     let signed = SignedHeaders::parse("host;x-amz-content-sha256", false).unwrap();
-    let amz = AmzHeaders::scan(&headers, &signed);
+    let amz = HeaderScan::new(&headers, &signed);
     assert!(amz.unsigned);
     assert_eq!(amz.date.and_then(value_str), None);
     assert_eq!(amz.content_sha256.and_then(value_str), Some("UNSIGNED-PAYLOAD"));
@@ -608,6 +606,22 @@ fn anonymous_and_debug() {
     let kind = detect(&input).unwrap();
     let v = verify(&input, &kind, &Secret::new(SECRET), 0, &ctx, &mut scratch, &mut cache).unwrap();
     let dbg = format!("{v:?}");
-    assert!(dbg.contains("signing_key: \"***\"") && !dbg.contains(&format!("{:?}", v.signing_key)));
-    assert_eq!(v.signing_key, derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3"));
+    assert!(dbg.contains("signing_key: \"***\""));
+    // An unsigned payload has no chunk signatures: the key is not handed out.
+    assert_eq!((v.payload, v.signing_key), (PayloadHash::Unsigned, [0; DIGEST_LEN]));
+    let streaming = signed_put(
+        "/b/k",
+        "",
+        &[("content-encoding", "aws-chunked")],
+        "content-encoding;host;x-amz-content-sha256;x-amz-date",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    );
+    let hdrs: Vec<_> =
+        streaming.headers.iter().map(|(n, v)| httparse::Header { name: n, value: v.as_bytes() }).collect();
+    let input = AuthInput { method: "PUT", path: &streaming.path, query: &streaming.query, headers: &hdrs };
+    let kind = detect(&input).unwrap();
+    let v = verify(&input, &kind, &Secret::new(SECRET), 0, &ctx, &mut scratch, &mut cache).unwrap();
+    let key = derive_signing_key(&Secret::new(SECRET), "20130524", REGION, "s3");
+    assert_eq!(v.signing_key, key);
+    assert!(!format!("{v:?}").contains(&format!("{key:?}")) && !format!("{v:?}").contains(&hex::encode(key)));
 }
