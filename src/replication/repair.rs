@@ -35,7 +35,7 @@ use crate::backend::{AnyBackend, Backend, BackendError, GetRequest};
 use crate::error::S3ErrorCode;
 use crate::meta::{BucketInfo, MetaError, MetaStore, Snapshot};
 use crate::placement;
-use crate::s3::listing::page::{Entry, ObjectEntry};
+use crate::s3::listing::page::{BackendPage, Entry, ObjectEntry};
 
 use super::copy::logical_etag;
 use super::task::{ObjectVersion, Task, TaskKind};
@@ -44,6 +44,12 @@ use super::task::{ObjectVersion, Task, TaskKind};
 pub const LIST_PAGE: usize = 1000;
 /// Tasks stored per LMDB transaction.
 pub const TASK_BATCH: usize = 256;
+/// Tries per listing page before a transient failure (5xx, a broken or
+/// timed-out connection) stops the scan. A backend listing a directory while
+/// objects in it are removed (a drain, a rebalance) can answer 500 once.
+pub const LIST_ATTEMPTS: u32 = 3;
+/// Wait before the first retry of a listing page; doubled for each next one.
+pub const LIST_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Why a scan stopped.
 #[derive(Debug)]
@@ -144,7 +150,7 @@ impl Cursor {
     /// The next key of this backend, fetching a page when needed.
     async fn head(&mut self, physical: &str) -> Result<Option<&ObjectEntry>, BackendError> {
         while self.page.is_empty() && !self.exhausted {
-            match self.backend.list_objects(physical, "", None, &self.after, LIST_PAGE).await {
+            match self.list_page(physical).await {
                 Ok(page) => {
                     self.page.extend(page.entries.into_iter().filter_map(|e| match e {
                         Entry::Object(o) => Some(o),
@@ -162,6 +168,38 @@ impl Cursor {
             }
         }
         Ok(self.page.front())
+    }
+
+    /// One listing page, retried while the failure is transient.
+    async fn list_page(&self, physical: &str) -> Result<BackendPage, BackendError> {
+        retry_transient(LIST_ATTEMPTS, LIST_RETRY_BACKOFF, || {
+            self.backend.list_objects(physical, "", None, &self.after, LIST_PAGE)
+        })
+        .await
+    }
+}
+
+/// Runs `call` up to `attempts` times while it fails in a way another try may
+/// not (`BackendError::is_failover`), waiting `backoff`, then twice as long,
+/// between tries. Any other outcome is returned at once.
+async fn retry_transient<T, Fut>(
+    attempts: u32,
+    mut backoff: Duration,
+    mut call: impl FnMut() -> Fut,
+) -> Result<T, BackendError>
+where
+    Fut: std::future::Future<Output = Result<T, BackendError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.is_failover() && attempt < attempts => {
+                monoio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
 }
 
@@ -392,5 +430,65 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
             Err(e) if e.is_not_found() => Ok(None),
             Err(error) => Err(RepairError::Backend { backend: self.id(backend).to_string(), error }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    fn run<R>(f: impl std::future::Future<Output = R>) -> R {
+        monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build().unwrap().block_on(f)
+    }
+
+    const INTERNAL: BackendError =
+        BackendError::Status { status: 500, code: Some(S3ErrorCode::InternalError) };
+
+    /// Answers `failures` errors, then `Ok` with the number of the call.
+    fn flaky(
+        calls: &Cell<u32>,
+        failures: u32,
+        error: BackendError,
+    ) -> impl FnMut() -> std::future::Ready<Result<u32, BackendError>> + '_ {
+        move || {
+            calls.set(calls.get() + 1);
+            std::future::ready(if calls.get() <= failures { Err(error.clone()) } else { Ok(calls.get()) })
+        }
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried() {
+        let calls = Cell::new(0);
+        let got = run(retry_transient(3, Duration::from_millis(1), flaky(&calls, 2, INTERNAL)));
+        assert_eq!(got.unwrap(), 3);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn retries_stop_after_the_last_attempt() {
+        let calls = Cell::new(0);
+        let got = run(retry_transient(3, Duration::from_millis(1), flaky(&calls, 5, BackendError::Io)));
+        assert!(matches!(got, Err(BackendError::Io)), "{got:?}");
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn a_client_error_is_not_retried() {
+        let calls = Cell::new(0);
+        let denied = BackendError::Status { status: 403, code: Some(S3ErrorCode::AccessDenied) };
+        let got = run(retry_transient(3, Duration::from_millis(1), flaky(&calls, 1, denied)));
+        assert!(matches!(got, Err(BackendError::Status { status: 403, .. })), "{got:?}");
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn the_backoff_doubles() {
+        let calls = Cell::new(0);
+        let started = Instant::now();
+        run(retry_transient(3, Duration::from_millis(40), flaky(&calls, 2, INTERNAL))).unwrap();
+        // 40 ms, then 80 ms.
+        assert!(started.elapsed() >= Duration::from_millis(120), "{:?}", started.elapsed());
     }
 }
