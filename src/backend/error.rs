@@ -1,5 +1,5 @@
-//! Backend failures: where they came from, whether failover can help, and the
-//! S3 error the client sees.
+//! Backend failures: where they came from, whether failover or another try
+//! can help, and the S3 error the client sees.
 //!
 //! # Security
 //! A [`BackendError`] holds no hostnames, addresses, credentials or backend
@@ -39,6 +39,22 @@ impl BackendError {
             BackendError::Status { status, .. } => *status >= 500,
             BackendError::Storage(_) => true,
             BackendError::Source(_) => false,
+        }
+    }
+
+    /// Whether asking the same backend again soon may succeed: it answered
+    /// 500, 502, 503 or 504, or the connection broke mid-exchange. A timeout
+    /// is not (another try would wait as long again), nor is an unreachable
+    /// backend, an answer that did not parse or a local storage fault.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BackendError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            BackendError::Io => true,
+            BackendError::Unreachable
+            | BackendError::Timeout
+            | BackendError::Protocol
+            | BackendError::Source(_)
+            | BackendError::Storage(_) => false,
         }
     }
 
@@ -130,7 +146,23 @@ mod tests {
             S3Error::from(BackendError::Status { status: 404, code: None }).code,
             S3ErrorCode::NoSuchKey
         );
+        for status in [500, 502, 503, 504] {
+            assert!(BackendError::Status { status, code: None }.is_transient(), "{status}");
+        }
+        for status in [501, 505, 404, 403] {
+            assert!(!BackendError::Status { status, code: None }.is_transient(), "{status}");
+        }
+        assert!(BackendError::Io.is_transient());
+        for e in [
+            BackendError::Timeout,
+            BackendError::Unreachable,
+            BackendError::Protocol,
+            BackendError::Storage(io::ErrorKind::NotFound),
+        ] {
+            assert!(!e.is_transient(), "{e:?}");
+        }
         let src = BackendError::Source(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch));
+        assert!(!src.is_transient());
         assert!(!src.is_failover());
         assert_eq!(S3Error::from(src).code, S3ErrorCode::XAmzContentSHA256Mismatch);
     }

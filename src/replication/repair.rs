@@ -44,9 +44,10 @@ use super::task::{ObjectVersion, Task, TaskKind};
 pub const LIST_PAGE: usize = 1000;
 /// Tasks stored per LMDB transaction.
 pub const TASK_BATCH: usize = 256;
-/// Tries per listing page before a transient failure (5xx, a broken or
-/// timed-out connection) stops the scan. A backend listing a directory while
-/// objects in it are removed (a drain, a rebalance) can answer 500 once.
+/// Tries per listing page before a transient failure
+/// ([`BackendError::is_transient`]: 500/502/503/504 or a broken connection)
+/// stops the scan. A backend listing a directory while objects in it are
+/// removed (a drain, a rebalance) can answer 500: s3s-fs does.
 pub const LIST_ATTEMPTS: u32 = 3;
 /// Wait before the first retry of a listing page; doubled for each next one.
 pub const LIST_RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -180,8 +181,8 @@ impl Cursor {
 }
 
 /// Runs `call` up to `attempts` times while it fails in a way another try may
-/// not (`BackendError::is_failover`), waiting `backoff`, then twice as long,
-/// between tries. Any other outcome is returned at once.
+/// not repeat ([`BackendError::is_transient`]), waiting `backoff`, then twice
+/// as long, between tries. Any other outcome is returned at once.
 async fn retry_transient<T, Fut>(
     attempts: u32,
     mut backoff: Duration,
@@ -193,7 +194,7 @@ where
     let mut attempt = 1;
     loop {
         match call().await {
-            Err(e) if e.is_failover() && attempt < attempts => {
+            Err(e) if e.is_transient() && attempt < attempts => {
                 monoio::time::sleep(backoff).await;
                 backoff *= 2;
                 attempt += 1;
@@ -475,12 +476,112 @@ mod tests {
     }
 
     #[test]
-    fn a_client_error_is_not_retried() {
-        let calls = Cell::new(0);
+    fn a_lasting_failure_is_not_retried() {
         let denied = BackendError::Status { status: 403, code: Some(S3ErrorCode::AccessDenied) };
-        let got = run(retry_transient(3, Duration::from_millis(1), flaky(&calls, 1, denied)));
-        assert!(matches!(got, Err(BackendError::Status { status: 403, .. })), "{got:?}");
-        assert_eq!(calls.get(), 1);
+        for error in [denied, BackendError::Timeout, BackendError::Unreachable] {
+            let calls = Cell::new(0);
+            let got = run(retry_transient(3, Duration::from_millis(1), flaky(&calls, 1, error.clone())));
+            assert_eq!(got, Err(error));
+            assert_eq!(calls.get(), 1);
+        }
+    }
+
+    /// A loopback HTTP server that answers the scripted responses in order,
+    /// one per request, and returns the request lines it saw. A real S3
+    /// server cannot be made to fail one listing on cue; this one can.
+    fn scripted_server(script: Vec<String>) -> (std::net::SocketAddr, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut script = script.into_iter().peekable();
+            while script.peek().is_some() {
+                let (conn, _) = listener.accept().unwrap();
+                // A client that holds a connection without using it cannot hang the test.
+                conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                // One connection, requests in turn, until the client closes it.
+                while script.peek().is_some() {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    seen.push(line.trim_end().to_string());
+                    let mut header = String::new();
+                    while reader.read_line(&mut header).unwrap_or(0) > 0 && header != "\r\n" {
+                        header.clear();
+                    }
+                    conn.write_all(script.next().unwrap_or_default().as_bytes()).unwrap();
+                }
+            }
+            seen
+        });
+        (addr, handle)
+    }
+
+    fn http(status: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn list_page_xml(keys: &[&str], truncated: bool) -> String {
+        let contents: String = keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "<Contents><Key>{k}</Key><LastModified>2026-12-03T00:00:00.000Z</LastModified>\
+                     <ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag><Size>1</Size></Contents>"
+                )
+            })
+            .collect();
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>b</Name>\
+                 <IsTruncated>{truncated}</IsTruncated>{contents}</ListBucketResult>"
+        )
+    }
+
+    /// A cursor over a backend that answers 500 once, then two pages: every
+    /// key comes out once and in order, and the failed page is asked again
+    /// from the same place.
+    #[test]
+    fn a_cursor_asks_a_failed_page_again_from_the_same_key() {
+        let internal = "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>x</Message></Error>";
+        let (addr, server) = scripted_server(vec![
+            http("200 OK", &list_page_xml(&["a", "b"], true)),
+            http("500 Internal Server Error", internal),
+            http("200 OK", &list_page_xml(&["c"], false)),
+        ]);
+        let keys = run(async move {
+            let target = crate::backend::s3::S3Target {
+                id: "stub".into(),
+                host_header: addr.to_string(),
+                access_key: "AK".into(),
+                secret: crate::secret::Secret::new("SK"),
+                signing_region: "us-east-1".into(),
+                key_version: 1,
+            };
+            let io = Rc::new(crate::backend::s3::S3Io::new(Duration::from_secs(5)));
+            let pool = Rc::new(crate::backend::pool::ConnPool::new(Some(addr)));
+            let backend = Rc::new(AnyBackend::S3(crate::backend::s3::S3Backend::new(target, pool, io)));
+            let mut cursor =
+                Cursor { index: 0, backend, page: VecDeque::new(), after: String::new(), exhausted: false };
+            let mut keys = Vec::new();
+            while let Some(o) = cursor.head("bucket").await.unwrap() {
+                keys.push(o.key.clone());
+                cursor.page.pop_front();
+            }
+            keys
+        });
+        assert_eq!(keys, ["a", "b", "c"]);
+        let seen = server.join().unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(!seen[0].contains("start-after=a") && !seen[0].contains("start-after=b"), "{seen:?}");
+        assert!(seen[1].contains("start-after=b"), "{seen:?}");
+        assert_eq!(seen[1], seen[2], "the retry asks for the same page");
     }
 
     #[test]
