@@ -48,7 +48,7 @@ impl BackendError {
     /// backend, an answer that did not parse or a local storage fault.
     pub fn is_transient(&self) -> bool {
         match self {
-            BackendError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            BackendError::Status { status, .. } => is_unavailable_status(*status),
             BackendError::Io => true,
             BackendError::Unreachable
             | BackendError::Timeout
@@ -83,6 +83,12 @@ impl From<io::Error> for BackendError {
             _ => BackendError::Io,
         }
     }
+}
+
+/// Whether an HTTP status says the server is there but cannot serve now
+/// (500, 502, 503, 504). 501 and 505 say it never will, so they are not.
+pub fn is_unavailable_status(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
 }
 
 /// The codes a backend may answer that mean the same to the client; anything

@@ -25,7 +25,7 @@ use std::time::Duration;
 use monoio::io::AsyncWriteRentExt;
 
 use super::body::{BodySource, ObjectBody, S3Body};
-use super::error::BackendError;
+use super::error::{BackendError, is_unavailable_status};
 use super::object::{
     CopyOutcome, CopyRequest, GetRequest, ObjectHead, ObjectResponse, PartTarget, PutOutcome, PutRequest,
 };
@@ -309,7 +309,7 @@ impl S3Backend {
         }
         // Any answer means the server is there, except the ones that say it
         // cannot serve (some servers answer 501 to a HEAD of the service).
-        if matches!(resp.status, 500 | 502 | 503 | 504) {
+        if is_unavailable_status(resp.status) {
             Err(BackendError::Status { status: resp.status, code: None })
         } else {
             Ok(())
