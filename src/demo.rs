@@ -92,6 +92,7 @@ pub fn default_config() -> anyhow::Result<(RawConfig, DemoCredentials)> {
         name: DEMO_BUCKET.to_string(),
         residency: Vec::new(),
         replicas: 2,
+        min_write_replicas: 1,
     });
     Ok((raw, creds))
 }

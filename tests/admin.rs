@@ -306,6 +306,22 @@ fn secret_lifecycle_through_s3_and_the_audit_log() {
     assert!(lines.iter().any(|l| l["action"] == "DisableKey" && l["result"] == "ok"));
     assert!(lines.iter().all(|l| l["time"].as_str().is_some_and(|t| t.starts_with("20"))));
     assert!(!audit.contains(&sk) && !audit.contains(TEST_ADMIN_TOKEN));
+    // Unauthenticated requests write nothing, however long their path.
+    let long = format!("/admin/v1/tenants/{}/keys", "x".repeat(12_000));
+    for (token, path) in
+        [(None, "/admin/v1/tenants"), (Some("wrong-token"), "/admin/v1/tenants"), (None, long.as_str())]
+    {
+        for _ in 0..20 {
+            let (status, _) = call(addr, token, "GET", path, None);
+            assert_eq!(status, 401, "{}", &path[..30.min(path.len())]);
+        }
+    }
+    // An authenticated request with a long path is audited with a bounded path.
+    let _ = call(addr, Some(TEST_ADMIN_TOKEN), "GET", &long, None);
+    let after = std::fs::read_to_string(c.sluice.data_dir.join("audit.log")).unwrap();
+    let new: Vec<&str> = after[audit.len()..].lines().collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert!(new[0].len() < 1_500, "audit line of {} bytes", new[0].len());
 }
 
 /// `sluice admin ...` drives the API: tables, `--json`, errors with a

@@ -60,6 +60,22 @@ impl Drop for AdminLock<'_> {
     }
 }
 
+/// Longest path (and result code) an audit line keeps, in bytes: admin paths
+/// are short; a longer one is cut so no request can write a large line.
+const MAX_AUDIT_PATH: usize = 512;
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn bounded(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The caller, once authenticated.
 struct Caller {
     token: AdminTokenRecord,
@@ -77,32 +93,36 @@ pub async fn serve(
         Ok((status, v)) => (status, serde_json::to_vec(&v).unwrap_or_default()),
         Err(e) => (e.status(), e.to_json()),
     };
-    let rec = AuditRecord {
-        time: String::from_utf8_lossy(&crate::time::format_iso8601(crate::time::now_unix())).into_owned(),
-        request_id: request_id.to_string(),
-        token_id: caller.as_ref().map_or_else(|| "-".to_string(), |c| c.token.id.clone()),
-        role: caller.as_ref().map(|c| c.token.role.as_str()),
-        tenant: caller.as_ref().and_then(|c| c.token.tenant.clone()),
-        action: action.map_or_else(|| "-".to_string(), |e| format!("{e:?}")),
-        method: head.method.as_str().to_string(),
-        path: head.path.to_string(),
-        status,
-        result: if status < 300 {
-            "ok".to_string()
-        } else {
-            serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
-                .unwrap_or_default()
-        },
-    };
-    let path = audit_path(&core.shared.config);
-    let _ = monoio::spawn_blocking(move || {
-        if let Err(e) = append(&path, &rec) {
-            tracing::error!(error = %e, "writing the audit log failed");
-        }
-    })
-    .await;
+    // Only authenticated requests are audited: a line per unauthenticated
+    // request would let anyone who can reach the port grow the log.
+    if let Some(caller) = &caller {
+        let rec = AuditRecord {
+            time: String::from_utf8_lossy(&crate::time::format_iso8601(crate::time::now_unix())).into_owned(),
+            request_id: request_id.to_string(),
+            token_id: caller.token.id.clone(),
+            role: Some(caller.token.role.as_str()),
+            tenant: caller.token.tenant.clone(),
+            action: action.map_or_else(|| "-".to_string(), |e| format!("{e:?}")),
+            method: head.method.as_str().to_string(),
+            path: bounded(head.path, MAX_AUDIT_PATH).to_string(),
+            status,
+            result: if status < 300 {
+                "ok".to_string()
+            } else {
+                serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["error"]["code"].as_str().map(|c| bounded(c, MAX_AUDIT_PATH).to_string()))
+                    .unwrap_or_default()
+            },
+        };
+        let path = audit_path(&core.shared.config);
+        let _ = monoio::spawn_blocking(move || {
+            if let Err(e) = append(&path, &rec) {
+                tracing::error!(error = %e, "writing the audit log failed");
+            }
+        })
+        .await;
+    }
     let _ = crate::s3::respond::send(ex, status, request_id, &[], Some(JSON), &body).await;
     status
 }
@@ -208,7 +228,7 @@ fn key_json(k: &crate::meta::KeyInfo, access_key: &str) -> Value {
 }
 
 fn bucket_json(b: &crate::meta::BucketInfo) -> Value {
-    json!({"name": b.name, "tenant": b.tenant, "residency": b.residency, "replicas": b.replicas, "created": b.created})
+    json!({"name": b.name, "tenant": b.tenant, "residency": b.residency, "replicas": b.replicas, "min_write_replicas": b.min_write_replicas, "created": b.created})
 }
 
 /// The tenant owning `bucket`, or 404.
@@ -216,6 +236,14 @@ fn bucket_owner(snap: &Snapshot, bucket: &str) -> Result<String, AdminError> {
     snap.bucket(bucket)
         .map(|b| b.tenant.clone())
         .ok_or_else(|| AdminError::NotFound(format!("no bucket {bucket:?}")))
+}
+
+/// Checks `min_write_replicas` against the replica count.
+fn check_min_write(min_write_replicas: u8, replicas: u8) -> Result<(), AdminError> {
+    if min_write_replicas == 0 || min_write_replicas > replicas {
+        return Err(AdminError::BadRequest(format!("min_write_replicas must be 1..=replicas ({replicas})")));
+    }
+    Ok(())
 }
 
 /// Checks a residency + replicas policy against the backends.
@@ -325,6 +353,9 @@ async fn dispatch(
             let residency = b.residency.clone().unwrap_or_else(|| current.residency.clone());
             let replicas = b.replicas.unwrap_or(current.replicas);
             check_policy(&snap, &residency, replicas)?;
+            if let Some(m) = b.min_write_replicas {
+                check_min_write(m, replicas)?;
+            }
             // The physical bucket must exist on every backend the policy makes eligible.
             for c in snap.candidates(&residency) {
                 let backend = core.backend(&snap, c.index).ok_or(AdminError::Internal)?;
@@ -334,14 +365,17 @@ async fn dispatch(
                 }
             }
             let name = p0.clone();
-            let rec = change(core, move |s| s.store.update_bucket_policy(&name, b.residency, b.replicas))
-                .await?
-                .ok_or_else(|| AdminError::NotFound(format!("no bucket {p0:?}")))?;
+            let rec = change(core, move |s| {
+                s.store.update_bucket_policy(&name, b.residency, b.replicas, b.min_write_replicas)
+            })
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("no bucket {p0:?}")))?;
             rebalance(core, Some(p0.clone()));
             Ok((
                 200,
                 json!({"name": rec.name, "tenant": rec.tenant, "residency": rec.residency,
-                             "replicas": rec.replicas, "rebalance": "started"}),
+                             "replicas": rec.replicas, "min_write_replicas": rec.min_write_replicas,
+                             "rebalance": "started"}),
             ))
         }
         Endpoint::ListBackends => {
@@ -597,6 +631,8 @@ async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: 
     }
     let replicas = b.replicas.unwrap_or(core.shared.config.server.default_replicas);
     check_policy(snap, &b.residency, replicas)?;
+    let min_write_replicas = b.min_write_replicas.unwrap_or(1);
+    check_min_write(min_write_replicas, replicas)?;
     if snap.bucket(&b.name).is_some() {
         return Err(AdminError::Conflict(format!("bucket {:?} already exists", b.name)));
     }
@@ -615,10 +651,11 @@ async fn create_bucket(core: &Rc<CoreCtx>, snap: &Snapshot, b: BucketBody, now: 
         id: crate::meta::model::new_bucket_id(),
         residency: b.residency,
         replicas,
+        min_write_replicas,
         created: now,
     };
-    let out =
-        json!({"name": rec.name, "tenant": rec.tenant, "residency": rec.residency, "replicas": rec.replicas});
+    let out = json!({"name": rec.name, "tenant": rec.tenant, "residency": rec.residency,
+                     "replicas": rec.replicas, "min_write_replicas": rec.min_write_replicas});
     let inserted = change(core, move |s| s.store.insert_bucket(&rec)).await?;
     match inserted {
         crate::meta::BucketInsert::Created => Ok((201, out)),

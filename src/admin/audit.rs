@@ -1,5 +1,7 @@
 //! The audit log: one JSON line per admin request (who, what, when, result),
-//! appended to `security.audit_log` (default `<data_dir>/audit.log`).
+//! appended to `security.audit_log` (default `<data_dir>/audit.log`). Only
+//! authenticated requests are audited, with the path cut to a bounded length,
+//! so that no unauthenticated client can grow the file.
 //!
 //! Lines are written with a single `write` on a file opened for appending,
 //! off the event loop. Tokens are identified by their public id, never their
@@ -19,7 +21,7 @@ pub struct AuditRecord {
     /// RFC 3339 time.
     pub time: String,
     pub request_id: String,
-    /// The token's public id (`-` when the request had no valid token).
+    /// The token's public id (only authenticated requests are audited).
     pub token_id: String,
     pub role: Option<&'static str>,
     pub tenant: Option<String>,

@@ -37,6 +37,7 @@ pub(super) struct BucketBody {
     #[serde(default)]
     pub(super) residency: Vec<String>,
     pub(super) replicas: Option<u8>,
+    pub(super) min_write_replicas: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +45,7 @@ pub(super) struct BucketBody {
 pub(super) struct PolicyBody {
     pub(super) residency: Option<Vec<String>>,
     pub(super) replicas: Option<u8>,
+    pub(super) min_write_replicas: Option<u8>,
 }
 
 #[derive(Deserialize)]

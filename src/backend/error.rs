@@ -58,6 +58,16 @@ impl BackendError {
         }
     }
 
+    /// Whether this says the backend itself is unreachable or not answering:
+    /// no connection, a timeout, or a connection that broke mid-exchange.
+    /// Only these (and failed health checks) count toward marking a backend
+    /// down. An error status is the backend's answer about one object (s3s-fs
+    /// answers 500 for keys its file system cannot hold): it goes back to the
+    /// client, and must not let one tenant's keys take a backend down for all.
+    pub fn is_connection_failure(&self) -> bool {
+        matches!(self, BackendError::Unreachable | BackendError::Timeout | BackendError::Io)
+    }
+
     /// Whether the backend said the object does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, BackendError::Status { status: 404, code: None | Some(S3ErrorCode::NoSuchKey) })

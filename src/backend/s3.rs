@@ -354,6 +354,11 @@ impl S3Backend {
         let payload_hash = put.payload_sha256.unwrap_or(sigv4::UNSIGNED_PAYLOAD);
         let mut headers: Vec<(&str, &[u8])> = put.headers.iter().chain(put.forwarded).copied().collect();
         let query = put.part.map(part_query).unwrap_or_default();
+        // A connection first (pooled and alive, or new), before the client's
+        // body is touched: a backend that died unnoticed refuses it here, and
+        // the caller can still send the untouched body elsewhere.
+        let ready = self.pool.get().await?;
+        self.pool.put(ready);
         // Pull the first chunk before anything is sent: an empty body that fails
         // verification must not reach the backend at all.
         let (first, chunk) = body.next(Vec::with_capacity(BODY_CHUNK)).await;

@@ -36,6 +36,10 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Access keys are 3..=128 characters of `[A-Za-z0-9]`, like AWS's.
 pub const MAX_ACCESS_KEY_LEN: usize = 128;
 pub const MIN_ACCESS_KEY_LEN: usize = 3;
+/// Default `server.max_connections`: well under a typical 65,536-descriptor
+/// limit, leaving room for backend connections (64 idle per backend per core).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
 /// Most replicas a bucket may ask for.
 pub const MAX_REPLICAS: u8 = 8;
 /// Most backends sluice places over (placement indices are `u16`; the bound keeps
@@ -99,6 +103,10 @@ pub struct RawServer {
     pub blocking_threads: usize,
     /// Replicas of buckets created through the S3 API (CreateBucket).
     pub default_replicas: u8,
+    /// Most client connections open at once, over all workers (each worker
+    /// takes its share). At the limit, a worker stops accepting until one of
+    /// its connections closes: new clients wait in the kernel's backlog.
+    pub max_connections: usize,
 }
 
 impl Default for RawServer {
@@ -115,6 +123,7 @@ impl Default for RawServer {
             shutdown_grace_secs: 10,
             blocking_threads: 0,
             default_replicas: 1,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -192,6 +201,15 @@ pub struct RawBucket {
     /// Copies of each object.
     #[serde(default = "default_replicas")]
     pub replicas: u8,
+    /// Writes are accepted while at least this many of the bucket's eligible
+    /// backends are healthy (1..=replicas). The write itself goes to one
+    /// backend; replication makes the other copies.
+    #[serde(default = "default_min_write_replicas")]
+    pub min_write_replicas: u8,
+}
+
+fn default_min_write_replicas() -> u8 {
+    1
 }
 
 fn default_replicas() -> u8 {
@@ -226,6 +244,7 @@ pub struct ServerConfig {
     pub shutdown_grace: std::time::Duration,
     pub blocking_threads: usize,
     pub default_replicas: u8,
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,6 +338,7 @@ pub struct BucketConfig {
     pub name: String,
     pub residency: Vec<String>,
     pub replicas: u8,
+    pub min_write_replicas: u8,
 }
 
 impl RawConfig {
@@ -357,6 +377,9 @@ impl RawConfig {
         }
         if s.default_replicas == 0 || s.default_replicas > MAX_REPLICAS {
             bail!("server.default_replicas: must be 1..={MAX_REPLICAS}");
+        }
+        if s.max_connections == 0 {
+            bail!("server.max_connections: must be at least 1");
         }
         let log_format = match self.log.format.as_str() {
             "json" => LogFormat::Json,
@@ -452,6 +475,9 @@ impl RawConfig {
             if b.replicas == 0 || b.replicas > MAX_REPLICAS {
                 bail!("{at}.replicas: must be 1..={MAX_REPLICAS}");
             }
+            if b.min_write_replicas == 0 || b.min_write_replicas > b.replicas {
+                bail!("{at}.min_write_replicas: must be 1..=replicas ({})", b.replicas);
+            }
             let eligible =
                 backends.iter().filter(|x| crate::placement::is_allowed(&x.region, &b.residency)).count();
             if usize::from(b.replicas) > eligible {
@@ -468,6 +494,7 @@ impl RawConfig {
                 name: b.name,
                 residency: b.residency,
                 replicas: b.replicas,
+                min_write_replicas: b.min_write_replicas,
             });
         }
         if usize::from(s.default_replicas) > backends.len() {
@@ -491,6 +518,7 @@ impl RawConfig {
                 shutdown_grace: std::time::Duration::from_secs(s.shutdown_grace_secs),
                 blocking_threads: s.blocking_threads,
                 default_replicas: s.default_replicas,
+                max_connections: s.max_connections,
             },
             log: LogConfig { format: log_format, level: self.log.level },
             replication: self.replication.validate()?,

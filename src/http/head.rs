@@ -12,6 +12,11 @@
 //! - Framing is unambiguous: `Transfer-Encoding` together with `Content-Length`,
 //!   conflicting `Content-Length` values, or a transfer coding other than
 //!   `chunked` are refused (request smuggling defence, RFC 9112 §6.3).
+//! - Every line of a head ends in CRLF; a bare LF is refused (RFC 9112 §2.2
+//!   allows a server to accept it, but two parsers that disagree on line ends
+//!   are how requests get smuggled past a front proxy).
+//! - An HTTP/1.1 request has exactly one `Host` header; an HTTP/1.0 request
+//!   at most one (RFC 9112 §3.2: otherwise 400).
 
 use std::mem::MaybeUninit;
 
@@ -79,6 +84,10 @@ pub enum HeadError {
     BadContentLength,
     /// A transfer coding other than `chunked`, or both Transfer-Encoding and Content-Length.
     BadTransferEncoding,
+    /// No `Host` header on HTTP/1.1, or more than one.
+    BadHost,
+    /// A line of the head ends in a bare LF instead of CRLF.
+    BareLf,
 }
 
 /// A parsed request head; every slice borrows from the read buffer.
@@ -161,6 +170,9 @@ pub fn parse_head<'a>(
     if head_len > MAX_HEAD_BYTES {
         return Err(HeadError::TooLarge);
     }
+    if has_bare_lf(&buf[..head_len]) {
+        return Err(HeadError::BareLf);
+    }
     let (Some(method_str), Some(target), Some(version)) = (req.method, req.path, req.version) else {
         return Err(HeadError::Malformed);
     };
@@ -173,14 +185,17 @@ pub fn parse_head<'a>(
     let mut expect_continue = false;
     let mut conn_close = false;
     let mut conn_keep_alive = false;
+    let mut hosts = 0u32;
     for h in headers {
         let name = h.name;
-        // Only four names matter for framing; their lengths tell them apart
+        // Only five names matter for framing; their lengths tell them apart
         // cheaply before any case-insensitive comparison.
-        if !matches!(name.len(), 6 | 10 | 14 | 17) {
+        if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
             continue;
         }
-        if name.eq_ignore_ascii_case("content-length") {
+        if name.len() == 4 {
+            hosts += u32::from(name.eq_ignore_ascii_case("host"));
+        } else if name.eq_ignore_ascii_case("content-length") {
             let n = parse_content_length(h.value).ok_or(HeadError::BadContentLength)?;
             if content_length.is_some_and(|prev| prev != n) {
                 return Err(HeadError::BadContentLength);
@@ -210,6 +225,9 @@ pub fn parse_head<'a>(
     }
     let framing =
         if chunked { BodyFraming::Chunked } else { BodyFraming::Length(content_length.unwrap_or(0)) };
+    if hosts > 1 || (version == 1 && hosts == 0) {
+        return Err(HeadError::BadHost);
+    }
     let keep_alive = match version {
         1 => !conn_close,
         0 => conn_keep_alive && !conn_close,
@@ -226,6 +244,11 @@ pub fn parse_head<'a>(
         keep_alive,
     };
     Ok(HeadStatus::Complete { head, head_len })
+}
+
+/// Whether some LF in `head` is not preceded by CR.
+fn has_bare_lf(head: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', head).any(|i| i == 0 || head[i - 1] != b'\r')
 }
 
 /// Splits an origin-form or absolute-form target into (path, query).
@@ -337,7 +360,7 @@ Authorization: AWS4-HMAC-SHA256 Credential=AK/20261129/us-east-1/s3/aws4_request
         assert!(!parse(h10).unwrap().unwrap().5);
         let h10ka = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
         assert!(parse(h10ka).unwrap().unwrap().5);
-        let close = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+        let close = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         assert!(!parse(close).unwrap().unwrap().5);
     }
 
@@ -346,8 +369,34 @@ Authorization: AWS4-HMAC-SHA256 Credential=AK/20261129/us-east-1/s3/aws4_request
         let abs = b"GET http://h:9000/b/k?acl HTTP/1.1\r\nHost: h\r\n\r\n";
         let (_, path, query, ..) = parse(abs).unwrap().unwrap();
         assert_eq!((path.as_str(), query.as_str()), ("/b/k", "acl"));
-        assert_eq!(parse(b"GET * HTTP/1.1\r\n\r\n").unwrap_err(), HeadError::Malformed);
-        assert_eq!(parse(b"GET http://h HTTP/1.1\r\n\r\n").unwrap_err(), HeadError::Malformed);
+        assert_eq!(parse(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n").unwrap_err(), HeadError::Malformed);
+        assert_eq!(parse(b"GET http://h HTTP/1.1\r\nHost: h\r\n\r\n").unwrap_err(), HeadError::Malformed);
+    }
+
+    #[test]
+    fn exactly_one_host_on_http11() {
+        assert_eq!(parse(b"GET / HTTP/1.1\r\n\r\n").unwrap_err(), HeadError::BadHost);
+        let two = b"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nhOsT: b\r\n\r\n";
+        assert_eq!(parse(two).unwrap_err(), HeadError::BadHost);
+        assert!(parse(b"GET / HTTP/1.1\r\nHOST: a\r\n\r\n").unwrap().is_some());
+        // HTTP/1.0 may omit it, but not repeat it.
+        assert!(parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
+        let two10 = b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n";
+        assert_eq!(parse(two10).unwrap_err(), HeadError::BadHost);
+        // Names of the same length are not hosts.
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\nHosT-: b\r\nhose: c\r\n\r\n").unwrap().is_some());
+    }
+
+    #[test]
+    fn bare_lf_line_ends_are_refused() {
+        for input in [
+            &b"GET / HTTP/1.1\nHost: a\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: a\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\n",
+            b"GET / HTTP/1.1\nHost: a\n\n",
+        ] {
+            assert_eq!(parse(input).unwrap_err(), HeadError::BareLf, "{input:?}");
+        }
     }
 
     #[test]

@@ -570,6 +570,7 @@ impl MetaStore {
         name: &str,
         residency: Option<Vec<String>>,
         replicas: Option<u8>,
+        min_write_replicas: Option<u8>,
     ) -> Result<Option<super::BucketRecord>, MetaError> {
         let mut wtxn = self.env().write_txn()?;
         let Some(mut rec) = self.bucket_db().get(&wtxn, name)? else { return Ok(None) };
@@ -579,6 +580,10 @@ impl MetaStore {
         if let Some(n) = replicas {
             rec.replicas = n;
         }
+        if let Some(n) = min_write_replicas {
+            rec.min_write_replicas = n;
+        }
+        rec.min_write_replicas = rec.min_write_replicas.clamp(1, rec.replicas.max(1));
         self.bucket_db().put(&mut wtxn, name, &rec)?;
         wtxn.commit()?;
         Ok(Some(rec))

@@ -65,7 +65,14 @@ pub struct BucketRecord {
     /// Regions allowed to hold the objects; empty = any backend.
     pub residency: Vec<String>,
     pub replicas: u8,
+    /// Writes are accepted while this many eligible backends are healthy.
+    #[serde(default = "one")]
+    pub min_write_replicas: u8,
     pub created: i64,
+}
+
+fn one() -> u8 {
+    1
 }
 
 impl BucketRecord {

@@ -107,6 +107,8 @@ pub struct BucketInfo {
     pub id_hex: String,
     pub residency: Vec<String>,
     pub replicas: u8,
+    /// Writes are accepted while this many eligible backends are healthy.
+    pub min_write_replicas: u8,
     pub created: i64,
     /// The bucket's name on every backend.
     pub physical: String,
@@ -222,6 +224,7 @@ fn bucket_info(
         id_hex: b.id.clone(),
         residency: b.residency.clone(),
         replicas: b.replicas,
+        min_write_replicas: b.min_write_replicas.clamp(1, b.replicas.max(1)),
         created: b.created,
         physical: placement::physical_bucket_name(&b.tenant, &b.name),
         candidates: candidates_for(backends, &b.residency),
@@ -336,6 +339,7 @@ mod tests {
                 id: "0000000000000000000000000000002a".into(),
                 residency: vec!["r1".into()],
                 replicas: 2,
+                min_write_replicas: 1,
                 created: 0,
             }],
             ..MetaContents::default()

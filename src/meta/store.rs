@@ -356,7 +356,12 @@ impl MetaStore {
             }
         }
         for b in &cfg.buckets {
-            let print = json!({"tenant": b.tenant, "residency": b.residency, "replicas": b.replicas});
+            let mut print = json!({"tenant": b.tenant, "residency": b.residency, "replicas": b.replicas});
+            // Only when set: entries applied before the setting existed keep
+            // their fingerprint, so an upgrade re-applies nothing.
+            if b.min_write_replicas != 1 {
+                print["min_write_replicas"] = json!(b.min_write_replicas);
+            }
             if !self.changed_since_seeded(&mut wtxn, "bucket", &b.name, &print)? {
                 continue;
             }
@@ -376,6 +381,7 @@ impl MetaStore {
                 id,
                 residency: b.residency.clone(),
                 replicas: b.replicas,
+                min_write_replicas: b.min_write_replicas,
                 created,
             };
             self.buckets.put(&mut wtxn, &rec.name, &rec)?;
@@ -578,7 +584,7 @@ name = "logs"
         let store = MetaStore::open(dir.path(), &test_key()).unwrap();
         store.seed(&cfg(), 1).unwrap();
         assert!(store.delete_key("AKACME").unwrap());
-        store.update_bucket_policy("logs", None, Some(3)).unwrap();
+        store.update_bucket_policy("logs", None, Some(3), None).unwrap();
         store.seed(&cfg(), 2).unwrap();
         let c = store.load().unwrap();
         assert!(c.keys.is_empty(), "a key deleted through the API is not brought back");

@@ -30,6 +30,8 @@ pub struct CoreMetrics {
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
     connections: AtomicU64,
+    /// Times the accept loop waited at `server.max_connections`.
+    accept_paused: AtomicU64,
     /// Backend errors by backend id (rare: a mutex only this core and the
     /// scraper touch).
     backend_errors: Mutex<Vec<(String, u64)>>,
@@ -48,6 +50,7 @@ impl Default for CoreMetrics {
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            accept_paused: AtomicU64::new(0),
             backend_errors: Mutex::new(Vec::new()),
         }
     }
@@ -82,6 +85,11 @@ impl CoreMetrics {
 
     pub fn connection_closed(&self) {
         self.connections.fetch_sub(1, Relaxed);
+    }
+
+    /// Counts one wait of the accept loop at `server.max_connections`.
+    pub fn accept_paused(&self) {
+        self.accept_paused.fetch_add(1, Relaxed);
     }
 
     /// Open client connections of this core.
@@ -165,6 +173,11 @@ impl Registry {
         }
         out.push_str("# HELP sluice_connections Open client connections.\n# TYPE sluice_connections gauge\n");
         let _ = writeln!(out, "sluice_connections {}", sum(&|c| c.connections()));
+        out.push_str(
+            "# HELP sluice_accept_paused_total Waits of an accept loop at server.max_connections.\n\
+             # TYPE sluice_accept_paused_total counter\n",
+        );
+        let _ = writeln!(out, "sluice_accept_paused_total {}", sum(&|c| c.accept_paused.load(Relaxed)));
         out.push_str("# HELP sluice_workers Worker threads running.\n# TYPE sluice_workers gauge\n");
         let _ = writeln!(out, "sluice_workers {workers}");
         out

@@ -46,6 +46,8 @@ type Shard = Mutex<HashMap<(u128, String), PendingEntry>>;
 pub struct PendingIndex {
     shards: Vec<Shard>,
     relevant: AtomicUsize,
+    /// Entries in all shards (listings skip the lookups when it is 0).
+    entries: AtomicUsize,
 }
 
 impl Default for PendingIndex {
@@ -53,6 +55,7 @@ impl Default for PendingIndex {
         PendingIndex {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             relevant: AtomicUsize::new(0),
+            entries: AtomicUsize::new(0),
         }
     }
 }
@@ -62,6 +65,29 @@ impl PendingIndex {
         let h =
             xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), bucket_id as u64 ^ (bucket_id >> 64) as u64);
         &self.shards[(h % SHARDS as u64) as usize]
+    }
+
+    /// Whether no entry exists right now (one atomic load).
+    pub fn is_empty_now(&self) -> bool {
+        self.entries.load(Ordering::Acquire) == 0
+    }
+
+    /// Whether some pending write of bucket `bucket_id` has its only copies
+    /// on the backends `down`: its source is down and no target that is up
+    /// has completed. A listing without those backends would miss the key
+    /// (or show an older version of it).
+    pub fn has_stranded_write(&self, bucket_id: u128, down: &[&str]) -> bool {
+        if self.is_empty_now() || down.is_empty() {
+            return false;
+        }
+        self.shards.iter().any(|s| {
+            s.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|((b, _), e)| {
+                *b == bucket_id
+                    && e.kind == TaskKind::Put
+                    && down.contains(&e.source.as_str())
+                    && e.done.iter().all(|d| down.contains(&d.as_str()))
+            })
+        })
     }
 
     /// Read-relevant entries right now.
@@ -80,6 +106,9 @@ impl PendingIndex {
         if relevant {
             self.relevant.fetch_add(1, Ordering::AcqRel);
         }
+        if old.is_none() {
+            self.entries.fetch_add(1, Ordering::AcqRel);
+        }
         if old.is_some_and(|o| o.relevant) {
             self.relevant.fetch_sub(1, Ordering::AcqRel);
         }
@@ -91,9 +120,11 @@ impl PendingIndex {
         let k = (bucket_id, key.to_string());
         if shard.get(&k).is_some_and(|e| e.task_id == task_id)
             && let Some(e) = shard.remove(&k)
-            && e.relevant
         {
-            self.relevant.fetch_sub(1, Ordering::AcqRel);
+            self.entries.fetch_sub(1, Ordering::AcqRel);
+            if e.relevant {
+                self.relevant.fetch_sub(1, Ordering::AcqRel);
+            }
         }
     }
 
@@ -181,6 +212,9 @@ impl PendingIndex {
         if relevant {
             self.relevant.fetch_add(1, Ordering::AcqRel);
         }
+        if old.is_none() {
+            self.entries.fetch_add(1, Ordering::AcqRel);
+        }
         if old.is_some_and(|o| o.relevant) {
             self.relevant.fetch_sub(1, Ordering::AcqRel);
         }
@@ -208,8 +242,13 @@ mod tests {
         idx.mark_done(1, "j", 3, "eu1", true);
         assert_eq!(idx.relevant_count(), 0);
         assert_eq!(idx.get(1, "j").unwrap().done, vec!["eu1".to_string()]);
+        assert!(!idx.is_empty_now());
+        assert!(idx.has_stranded_write(1, &["eu2"]), "k: its source eu2 is down, no target done");
+        assert!(!idx.has_stranded_write(1, &["eu1"]), "the sources are up");
+        assert!(!idx.has_stranded_write(2, &["eu2"]), "another bucket");
         idx.remove(1, "k", 2);
         idx.remove(1, "j", 3);
         assert!(idx.is_empty());
+        assert!(idx.is_empty_now());
     }
 }

@@ -1,4 +1,4 @@
-//! Replication metrics: tasks done, retried and dead, bytes and objects
+//! Replication metrics: tasks done, retried, dead and parked (waiting), bytes and objects
 //! copied (process-wide atomics), and the queue gauges read at scrape time.
 
 use std::fmt::Write;
@@ -10,6 +10,8 @@ pub struct ReplicationMetrics {
     pub done: AtomicU64,
     pub retried: AtomicU64,
     pub dead: AtomicU64,
+    /// Times a task was parked because a backend it needs is down.
+    pub waiting: AtomicU64,
     pub bytes: AtomicU64,
     pub objects: AtomicU64,
 }
@@ -51,7 +53,12 @@ impl ReplicationMetrics {
         let _ = writeln!(out, "sluice_replication_dead_tasks {}", gauges.dead);
         out.push_str("# HELP sluice_replication_tasks_total Tasks finished, by outcome.\n");
         out.push_str("# TYPE sluice_replication_tasks_total counter\n");
-        for (outcome, v) in [("done", &self.done), ("retried", &self.retried), ("dead", &self.dead)] {
+        for (outcome, v) in [
+            ("done", &self.done),
+            ("retried", &self.retried),
+            ("dead", &self.dead),
+            ("waiting", &self.waiting),
+        ] {
             let _ =
                 writeln!(out, "sluice_replication_tasks_total{{outcome=\"{outcome}\"}} {}", v.load(Relaxed));
         }

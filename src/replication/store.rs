@@ -271,6 +271,30 @@ impl TaskStore<'_> {
         Ok(true)
     }
 
+    /// Makes every pending task that is due after `now_ms` due at `now_ms`
+    /// (attempts unchanged), in one transaction; returns how many moved.
+    /// Called when a backend comes back: the tasks parked while it was down
+    /// run at once instead of at the end of their wait.
+    pub fn wake_all(&self, now_ms: u64) -> Result<usize, MetaError> {
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        let start = due_key(now_ms, u64::MAX);
+        let range = (Bound::Excluded(&start[..]), Bound::Unbounded);
+        let later: Vec<u64> =
+            d.due.range(&wtxn, &range)?.filter_map(|item| item.ok().and_then(|(k, ())| due_id(k))).collect();
+        let mut moved = 0;
+        for id in later {
+            let Some(mut task) = d.tasks.get(&wtxn, &id)? else { continue };
+            d.due.delete(&mut wtxn, &due_key(task.next_attempt_ms, id))?;
+            task.next_attempt_ms = now_ms;
+            d.tasks.put(&mut wtxn, &id, &task)?;
+            d.due.put(&mut wtxn, &due_key(now_ms, id), &())?;
+            moved += 1;
+        }
+        wtxn.commit()?;
+        Ok(moved)
+    }
+
     /// Removes pending task `id` (its due entry, and its object entry while
     /// that still points to `id`). Returns false when it was not pending
     /// (completed, killed or superseded meanwhile).

@@ -15,7 +15,13 @@
 //! - A task leaves LMDB only through `complete` (every target verified) or
 //!   `kill` (dead letter after `replication.max_attempts`), and only while it
 //!   is still the current task of its key.
-//! - Failures retry with exponential backoff and jitter.
+//! - Failures on a healthy backend retry with exponential backoff and
+//!   jitter, and spend an attempt; after `replication.max_attempts` the task
+//!   is a dead letter.
+//! - A task whose target or source is down spends no attempt: the other
+//!   targets get their copies, and the task is parked (due again after
+//!   `backoff_max`, or at once when core 0 sees a backend come back up).
+//!   An outage of any length never dead-letters a task.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -61,8 +67,26 @@ pub async fn run(core: Rc<CoreCtx>) {
     let me = core.id;
     let running = Rc::new(Cell::new(0usize));
     let busy: Rc<RefCell<HashSet<(String, String)>>> = Rc::default();
+    // Which backends were up at the last look (core 0 wakes parked tasks
+    // when one comes back).
+    let mut up_before: Vec<(String, bool)> = Vec::new();
     while !core.shared.is_stopping() {
         let _ = race(core.replication_kick.wait(), monoio::time::sleep(POLL)).await;
+        if me == 0 {
+            let up_now = core.shared.health.states();
+            let returned =
+                up_now.iter().any(|(id, up)| *up && up_before.iter().any(|(b, was)| b == id && !was));
+            up_before = up_now;
+            if returned {
+                let now = now_ms();
+                match core.meta(move |s| s.store.tasks().wake_all(now)).await {
+                    Ok(n) => {
+                        tracing::info!(tasks = n, "a backend is back: parked replication tasks are due now")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "waking parked replication tasks failed"),
+                }
+            }
+        }
         let free = cfg.workers_per_core.saturating_sub(running.get());
         if free == 0 {
             continue;
@@ -126,6 +150,8 @@ async fn process(core: &CoreCtx, mut task: Task) {
         part_size: core.shared.config.replication.part_size,
     };
     let mut error: Option<String> = None;
+    // A target or the source is down: the task waits without spending attempts.
+    let mut waiting = false;
     let targets: Vec<String> = task.remaining_targets().map(str::to_string).collect();
     for target_id in targets {
         let Some(t_idx) = backend_index(&snap, &target_id) else {
@@ -134,8 +160,10 @@ async fn process(core: &CoreCtx, mut task: Task) {
             continue;
         };
         if !core.is_up(&snap, t_idx) {
-            error = Some(format!("target {target_id} is down"));
-            break;
+            // Not a failure of the task: it waits for the target, and the
+            // other targets get their copies meanwhile.
+            waiting = true;
+            continue;
         }
         let Some(target) = core.backend(&snap, t_idx) else { break };
         let outcome: Result<u64, CopyError> = match task.kind {
@@ -144,6 +172,10 @@ async fn process(core: &CoreCtx, mut task: Task) {
                     error = Some(format!("source {} is not configured", task.source));
                     break;
                 };
+                if !core.is_up(&snap, s_idx) {
+                    waiting = true;
+                    break;
+                }
                 let Some(source) = core.backend(&snap, s_idx) else { break };
                 match holds_version(&target, &task).await {
                     Ok(true) => Ok(0),
@@ -210,27 +242,32 @@ async fn process(core: &CoreCtx, mut task: Task) {
                 break;
             }
             Err(CopyError::Source(be)) => {
-                // The source failed, not the target: count it against the source.
-                if be.is_failover()
-                    && let Some(s_idx) = backend_index(&snap, &task.source)
-                {
-                    core.health(&snap, s_idx).map(|h| h.record_failure());
+                // The source failed, not the target: count it against the
+                // source. Unreachable, it is an outage to wait out; no other
+                // target can be served from it either.
+                if be.is_connection_failure() {
+                    if let Some(s_idx) = backend_index(&snap, &task.source) {
+                        core.health(&snap, s_idx).map(|h| h.record_failure());
+                    }
+                    waiting = true;
+                } else {
+                    error = Some(format!("source {}: {}", task.source, CopyError::Source(be)));
                 }
-                error = Some(format!("source {}: {}", task.source, CopyError::Source(be)));
                 break;
             }
+            Err(CopyError::Backend(be)) if be.is_connection_failure() => {
+                // The target went away mid-task: wait for it, go on with the others.
+                core.health(&snap, t_idx).map(|h| h.record_failure());
+                waiting = true;
+            }
             Err(e) => {
-                if let CopyError::Backend(be) = &e
-                    && be.is_failover()
-                {
-                    core.health(&snap, t_idx).map(|h| h.record_failure());
-                }
+                // A failure on a healthy target: it costs an attempt, but the
+                // remaining targets still get their copies.
                 error = Some(format!("target {target_id}: {e}"));
-                break;
             }
         }
     }
-    if task.targets_done() && error.is_none() {
+    if task.targets_done() && error.is_none() && !waiting {
         for holder in task.cleanup.clone() {
             if let Some(idx) = backend_index(&snap, &holder)
                 && let Some(b) = core.backend(&snap, idx)
@@ -243,17 +280,28 @@ async fn process(core: &CoreCtx, mut task: Task) {
             }
         }
     }
-    if error.is_none() && task.targets_done() {
+    if error.is_none() && !waiting && task.targets_done() {
         let id = task.id;
         let _ = core.meta(move |s| s.store.tasks().complete(id)).await;
         core.shared.pending.remove(bucket_id, &task.key, task.id);
         metrics.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     }
+    let cfg = &core.shared.config.replication;
+    if error.is_none() && waiting {
+        // Parked until a backend comes back (the scheduler then makes every
+        // task due at once), or `backoff_max` as a safety net. No attempt is
+        // spent: an outage of any length never dead-letters a task.
+        task.last_error = Some("waiting for a backend that is down".to_string());
+        task.next_attempt_ms =
+            now_ms() + backoff(cfg.backoff_max, cfg.backoff_max, 1, task.id ^ now_ms()).as_millis() as u64;
+        metrics.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        save(core, task).await;
+        return;
+    }
     let error = error.unwrap_or_else(|| "interrupted".to_string());
     task.attempts += 1;
     task.last_error = Some(error.clone());
-    let cfg = &core.shared.config.replication;
     if task.attempts >= cfg.max_attempts {
         tracing::warn!(bucket = %task.bucket, task = task.id, error = %error, "replication task moved to dead letters");
         let killed = core.meta(move |s| s.store.tasks().kill(&task, &error)).await.unwrap_or(false);

@@ -39,6 +39,9 @@ pub struct CoreCtx {
     pub enqueuer: Enqueuer,
     /// Wakes this core's replication scheduler.
     pub replication_kick: LocalNotify,
+    /// Wakes the accept loop when a connection closes (it waits at
+    /// `server.max_connections`).
+    pub connection_closed: LocalNotify,
 }
 
 impl CoreCtx {
@@ -58,6 +61,7 @@ impl CoreCtx {
         Ok(Rc::new(CoreCtx {
             enqueuer,
             replication_kick: LocalNotify::default(),
+            connection_closed: LocalNotify::default(),
             id,
             snapshot: LocalSnapshot::new(&shared.hub),
             backends: RefCell::new(BackendSet::new(io, shared.backend_tls.clone())),

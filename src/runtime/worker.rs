@@ -19,7 +19,7 @@ use monoio::time::TimeDriver;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use super::core::CoreCtx;
-use super::shutdown::catch_panic;
+use super::shutdown::{catch_panic, race};
 use crate::http::{ClientIdentity, ClientStream, ConnLimits, MaybeTls, serve_connection};
 use crate::s3::service::S3Service;
 use crate::server::Shared;
@@ -105,15 +105,26 @@ async fn accept_loop(
     limits: ConnLimits,
     tls: Option<Arc<crate::tls::TlsServer>>,
 ) {
+    // This worker's share of `server.max_connections` (at least one).
+    let max_here = core.shared.config.server.max_connections.div_ceil(core.shared.workers.max(1)).max(1);
     while !core.shared.is_stopping() {
+        if core.connections.get() >= max_here {
+            // Full: leave new clients in the kernel's backlog until one of
+            // this worker's connections closes (or the server stops).
+            core.metrics.accept_paused();
+            let _ = race(core.connection_closed.wait(), monoio::time::sleep(ACCEPT_POLL)).await;
+            continue;
+        }
         match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {
             Ok(Ok((stream, _peer))) => {
                 let _ = stream.set_nodelay(true);
                 let core = core.clone();
                 let service = service.clone();
                 let tls = tls.clone();
+                // Counted here, before the next accept, so the limit above
+                // sees it even before the connection's task first runs.
+                core.connections.set(core.connections.get() + 1);
                 monoio::spawn(async move {
-                    core.connections.set(core.connections.get() + 1);
                     core.metrics.connection_opened();
                     let served = catch_panic(async {
                         let Some((stream, peer)) = open_stream(stream, tls.as_deref(), &limits).await else {
@@ -127,6 +138,7 @@ async fn accept_loop(
                     }
                     core.metrics.connection_closed();
                     core.connections.set(core.connections.get() - 1);
+                    core.connection_closed.notify();
                 });
             }
             Ok(Err(e)) => {

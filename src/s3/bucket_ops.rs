@@ -185,6 +185,7 @@ pub async fn create_bucket(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, name: &str)
         id: new_bucket_id(),
         residency,
         replicas,
+        min_write_replicas: 1,
         created: crate::time::now_unix(),
     };
     let outcome = ctx
@@ -267,7 +268,10 @@ async fn delete_bucket_inner(ctx: &Ctx<'_, '_>, b: &crate::meta::BucketInfo) -> 
         let backend = ctx.core.backend(ctx.snap, index).ok_or(S3ErrorCode::InternalError)?;
         match backend.bucket_is_empty(&b.physical).await {
             Ok(true) => {}
-            Ok(false) => return Err(S3Error::new(S3ErrorCode::BucketNotEmpty)),
+            Ok(false) => clear_deleted_keys(ctx, b, &backend).await.map_err(|e| match e {
+                Clear::NotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
+                Clear::Backend(e) => unavailable(ctx, index, e),
+            })?,
             Err(e) => return Err(unavailable(ctx, index, e)),
         }
     }
@@ -284,6 +288,53 @@ async fn delete_bucket_inner(ctx: &Ctx<'_, '_>, b: &crate::meta::BucketInfo) -> 
             Ok(())
         })
         .await
+}
+
+/// Why [`clear_deleted_keys`] stopped.
+enum Clear {
+    /// A key that is not deleted: the bucket is not empty.
+    NotEmpty,
+    Backend(crate::backend::BackendError),
+}
+
+/// Removes, from one backend, the copies of keys whose delete was
+/// acknowledged but not yet applied there (a pending delete task: the
+/// backend was down at the time). Any other key means the bucket is not
+/// empty. The delete tasks find the bucket gone later and complete.
+async fn clear_deleted_keys(
+    ctx: &Ctx<'_, '_>,
+    b: &crate::meta::BucketInfo,
+    backend: &crate::backend::AnyBackend,
+) -> Result<(), Clear> {
+    use crate::s3::listing::page::Entry;
+    let pending = &ctx.core.shared.pending;
+    let mut after = String::new();
+    loop {
+        let page = backend
+            .list_objects(&b.physical, "", None, &after, crate::s3::listing::BACKEND_MAX_KEYS)
+            .await
+            .map_err(Clear::Backend)?;
+        for entry in &page.entries {
+            let Entry::Object(o) = entry else { return Err(Clear::NotEmpty) };
+            if !pending.get(b.id, &o.key).is_some_and(|e| e.kind == crate::replication::TaskKind::Delete) {
+                return Err(Clear::NotEmpty);
+            }
+            match backend.delete_object(&b.physical, &o.key).await {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(Clear::Backend(e)),
+            }
+        }
+        match page.entries.last() {
+            Some(last) if page.is_truncated => after = last.name().to_owned(),
+            _ => break,
+        }
+    }
+    match backend.bucket_is_empty(&b.physical).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Clear::NotEmpty),
+        Err(e) => Err(Clear::Backend(e)),
+    }
 }
 
 /// Creates every bucket's physical buckets on its eligible backends, retrying

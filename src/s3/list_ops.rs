@@ -4,13 +4,30 @@
 //! Replica duplicates are resolved by placement: the copy on the backend that
 //! comes first in the key's placement order wins, so a listing shows the
 //! primary's ETag and size.
+//!
+//! # Read-your-deletes and overwrites
+//! While a key has a pending replication task, the pending index decides
+//! which copies may be listed: none for a pending delete (a replica that has
+//! not applied it yet, or a backend that was down when it was acknowledged),
+//! and for a pending write only the copy on its source and on targets that
+//! completed (a replica still holding the older version is hidden).
+//!
+//! # Backends that are down
+//! A listing is answered from the backends that are up when that is complete:
+//! fewer of the bucket's eligible backends are down than its replica count
+//! (every key has a replica on a backend that is up), no draining backend is
+//! down (its objects may not be anywhere else yet), and no pending write has
+//! its only copies on the backends that are down. Otherwise it is
+//! `503 ServiceUnavailable`: for example any listing of a 1-replica bucket
+//! while one of its eligible backends is down.
 
 use std::rc::Rc;
 
 use crate::backend::{AnyBackend, Backend};
-use crate::error::S3Error;
+use crate::error::{S3Error, S3ErrorCode};
 use crate::http::Exchange;
 use crate::placement;
+use crate::replication::TaskKind;
 use crate::s3::listing::page::BackendPage;
 use crate::s3::listing::render::{Owner, render};
 use crate::s3::listing::request::{ListRequest, ListVersion};
@@ -48,16 +65,42 @@ pub async fn list_objects(ctx: &Ctx<'_, '_>, ex: &mut Exchange<'_>, bucket: &str
     // Draining backends too: their objects are listed until repair moved them.
     let mut sources = Vec::with_capacity(b.candidates.len() + b.draining.len());
     let mut source_index = Vec::with_capacity(b.candidates.len() + b.draining.len());
+    let mut down: Vec<&str> = Vec::new();
     for index in b.holders() {
+        if !ctx.core.is_up(ctx.snap, index) {
+            down.push(ctx.snap.backends[usize::from(index)].id.as_str());
+            continue;
+        }
         if let Some(backend) = ctx.core.backend(ctx.snap, index) {
             sources.push(BackendSource { backend, physical: b.physical.clone() });
             source_index.push(index);
         }
     }
-    let rank = |key: &str, source: usize| -> u32 {
+    let pending = &ctx.core.shared.pending;
+    if !down.is_empty() {
+        let candidates_down = b.candidates.iter().filter(|c| !ctx.core.is_up(ctx.snap, c.index)).count();
+        let draining_down = b.draining.iter().any(|&i| !ctx.core.is_up(ctx.snap, i));
+        if candidates_down >= usize::from(b.replicas)
+            || draining_down
+            || pending.has_stranded_write(b.id, &down)
+        {
+            return Err(S3Error::with_message(
+                S3ErrorCode::ServiceUnavailable,
+                "A storage backend holding some of this bucket's objects is unavailable.",
+            ));
+        }
+    }
+    let check_pending = !pending.is_empty_now();
+    let rank = |key: &str, source: usize| -> Option<u32> {
         let order = placement::placement_order(b.id, key.as_bytes(), &b.candidates);
         let index = source_index[source];
-        order.iter().position(|&i| i == index).map_or(u32::MAX, |p| p as u32)
+        let position = order.iter().position(|&i| i == index).map_or(u32::MAX, |p| p as u32);
+        if check_pending && let Some(e) = pending.get(b.id, key) {
+            let id = ctx.snap.backends[usize::from(index)].id.as_str();
+            let current = e.kind == TaskKind::Put && (e.source == id || e.done.iter().any(|d| d == id));
+            return current.then_some(position);
+        }
+        Some(position)
     };
     let page = merge_page(&mut sources, &req, after, req.max_keys, rank).await.map_err(|e| {
         tracing::warn!(bucket = %b.name, error = ?e, "listing a backend failed");

@@ -27,7 +27,7 @@ use crate::s3::client_body::{ChunkedBody, ClientBody};
 use crate::s3::conditional::{ConditionalLock, WriteCondition, check_read};
 use crate::s3::integrity::ChecksumAlgorithm;
 use crate::s3::integrity::Integrity;
-use crate::s3::names::key_too_long;
+use crate::s3::names::{KeyError, check_object_key};
 use crate::s3::read_resume::ReadResume;
 use crate::s3::replicate::{
     ReadPlan, after_delete, after_write, plan_read, plan_write, plan_write_excluding,
@@ -76,8 +76,13 @@ impl Drop for WriteGuard<'_> {
     }
 }
 
+/// Refuses keys S3 or sluice's path rules do not accept (`s3::names`).
 pub fn check_key(key: &str) -> Result<(), S3Error> {
-    if key_too_long(key) { Err(S3Error::new(S3ErrorCode::KeyTooLongError)) } else { Ok(()) }
+    match check_object_key(key) {
+        Ok(()) => Ok(()),
+        Err(KeyError::TooLong) => Err(S3Error::new(S3ErrorCode::KeyTooLongError)),
+        Err(e) => Err(S3Error::with_message(S3ErrorCode::InvalidArgument, e.message())),
+    }
 }
 
 /// The replica list of `key`, primary first.
@@ -95,7 +100,7 @@ pub fn replicas(bucket: &BucketInfo, key: &str) -> Result<placement::Replicas, S
 
 /// Logs and counts a backend failure that is a fault (not a normal answer).
 pub fn note_backend_error(ctx: &Ctx<'_, '_>, index: u16, err: &BackendError) {
-    if err.is_failover()
+    if err.is_connection_failure()
         && let Some(h) = ctx.core.health(ctx.snap, index)
         && h.record_failure()
     {
@@ -323,10 +328,12 @@ pub async fn put_object(
             Ok(outcome) => break outcome,
             Err(e) => {
                 note_backend_error(ctx, plan.target, &e);
-                // A backend that failed before taking any of the body (it
-                // died and the health check has not noticed yet): the write
-                // goes to the next healthy backend, as a handoff would.
-                if e.is_failover() && body.untouched() && failed.len() < MAX_WRITE_ATTEMPTS {
+                // A backend that could not be reached, or broke, before
+                // taking any of the body (it died and the health check has
+                // not noticed yet): the write goes to the next healthy
+                // backend, as a handoff would. An error answer is about this
+                // object and goes back to the client.
+                if e.is_connection_failure() && body.untouched() && failed.len() < MAX_WRITE_ATTEMPTS {
                     failed.push(plan.target);
                     plan = plan_write_excluding(ctx, b, key, &failed)?;
                     continue;
@@ -548,26 +555,43 @@ pub async fn delete_object(
     respond::send(ex, 204, ctx.request_id, &[], None, &[]).await
 }
 
-/// Deletes `key` on its primary when that is up, and leaves the task that
-/// removes it everywhere else (replicas, handoff copies).
+/// One backend's delete of a key, run concurrently with the others.
+type DeleteFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), BackendError>> + 'a>>;
+
+/// Deletes `key` on every backend that may hold it and is up (replicas,
+/// handoff and misplaced copies), concurrently, and leaves a task for the
+/// ones that are down or failed. So once the delete is acknowledged, no
+/// listing, read or DeleteBucket finds the key on a healthy backend; the
+/// task (and the pending index, which reads and listings consult) covers the
+/// backends that come back with a stale copy.
 pub async fn delete_key(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<(), S3Error> {
     let primary = replicas(b, key)?[0];
-    let mut deleted_on = None;
-    if ctx.core.is_up(ctx.snap, primary) {
-        let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-        match backend.delete_object(&b.physical, key).await {
-            Ok(()) => deleted_on = Some(primary),
-            Err(e) if e.is_failover() => note_backend_error(ctx, primary, &e),
+    let holders: SmallVec<[u16; 8]> = b.holders().filter(|&i| ctx.core.is_up(ctx.snap, i)).collect();
+    let mut futures: Vec<DeleteFuture<'_>> = Vec::with_capacity(holders.len());
+    for &i in &holders {
+        let backend = ctx.core.backend(ctx.snap, i).ok_or(S3ErrorCode::InternalError)?;
+        let physical = b.physical.as_str();
+        futures.push(Box::pin(async move { backend.delete_object(physical, key).await }));
+    }
+    let results = crate::s3::listing::merge::join_all(futures).await;
+    let mut deleted: SmallVec<[u16; 8]> = SmallVec::new();
+    for (&i, result) in holders.iter().zip(results) {
+        match result {
+            Ok(()) => deleted.push(i),
+            Err(e) if e.is_not_found() => deleted.push(i),
             Err(e) => {
-                note_backend_error(ctx, primary, &e);
-                return Err(e.into());
+                note_backend_error(ctx, i, &e);
+                // The primary's own answer about the key is the client's answer.
+                if i == primary && !e.is_failover() {
+                    return Err(e.into());
+                }
             }
         }
     }
-    if deleted_on.is_none() && plan_write(ctx, b, key).is_err() {
+    if deleted.is_empty() && plan_write(ctx, b, key).is_err() {
         return Err(S3Error::with_message(S3ErrorCode::SlowDown, "Too few storage backends are available."));
     }
-    after_delete(ctx, b, key, deleted_on).await
+    after_delete(ctx, b, key, &deleted).await
 }
 
 /// The `response-*` overrides of a GetObject query, decoded.

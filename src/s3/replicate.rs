@@ -4,9 +4,9 @@
 //!
 //! - Writes go to the primary. When it is down they go to the next healthy
 //!   backend in placement order (hinted handoff) and the task moves the object
-//!   to the replica set, then removes the handoff copy. Only when fewer
-//!   healthy eligible backends remain than the bucket's replicas does a write
-//!   get `503 SlowDown`.
+//!   to the replica set, then removes the handoff copy. A write gets
+//!   `503 SlowDown` only when no eligible backend is healthy, or fewer than
+//!   the bucket's `min_write_replicas` (default 1) are.
 //! - After the write, a task with the other replicas as targets is pushed to
 //!   the core's queue; with `replication.durability = "sync"` the client's
 //!   answer waits until the task is committed to LMDB.
@@ -68,7 +68,10 @@ pub fn plan_write_excluding(
     }
     let healthy: SmallVec<[u16; 16]> =
         order.iter().copied().filter(|&i| !failed.contains(&i) && ctx.core.is_up(ctx.snap, i)).collect();
-    if healthy.len() < n {
+    // The write needs one healthy backend; the bucket may ask for more to be
+    // healthy (so that its copies can be made soon). Backends that just
+    // failed this write count as unhealthy.
+    if healthy.is_empty() || healthy.len() < usize::from(b.min_write_replicas) {
         return Err(slow_down());
     }
     let replicas: SmallVec<[u16; 4]> = order[..n].iter().copied().collect();
@@ -144,17 +147,25 @@ pub async fn after_write(
 
 /// The task a delete leaves behind: every other eligible backend must lose
 /// the key (replicas, handoff copies, misplaced copies). `deleted_on`: the
-/// backend the key was deleted from synchronously, if any.
+/// backends the key was deleted from synchronously.
+///
+/// When every holder deleted it and no task of the key is pending, nothing
+/// is queued. When a task is pending (a copy may be on its way to a replica
+/// right now), a delete task follows it even so: it supersedes the copy and
+/// removes whatever the copy left behind.
 pub async fn after_delete(
     ctx: &Ctx<'_, '_>,
     b: &BucketInfo,
     key: &str,
-    deleted_on: Option<u16>,
+    deleted_on: &[u16],
 ) -> Result<(), S3Error> {
-    let targets: Vec<String> =
-        b.holders().filter(|&i| Some(i) != deleted_on).map(|i| id_of(ctx, i)).collect();
+    let mut targets: Vec<String> =
+        b.holders().filter(|i| !deleted_on.contains(i)).map(|i| id_of(ctx, i)).collect();
     if targets.is_empty() {
-        return Ok(());
+        if ctx.core.shared.pending.get(b.id, key).is_none() {
+            return Ok(());
+        }
+        targets = b.holders().map(|i| id_of(ctx, i)).collect();
     }
     let primary = placement::place(b.id, key.as_bytes(), &b.candidates, 1).ok().map(|r| r[0]);
     let no_version = ObjectVersion { etag: String::new(), size: 0, checksum: None };
@@ -162,7 +173,7 @@ pub async fn after_delete(
     // Until the task runs, other backends still hold the key. Reads that reach
     // the primary see it gone when the primary deleted it; otherwise every
     // read must consult the index.
-    let relevant = deleted_on.is_none() || deleted_on != primary;
+    let relevant = !primary.is_some_and(|p| deleted_on.contains(&p));
     enqueue(ctx, b, task, relevant).await
 }
 

@@ -83,6 +83,8 @@ pub enum Malformed {
     ExpiresNotNumber,
     /// `X-Amz-Expires` is larger than [`MAX_PRESIGNED_EXPIRES_SECS`].
     ExpiresTooLarge,
+    /// `X-Amz-Expires` is 0: a URL that was never valid.
+    ExpiresZero,
 }
 
 /// The region a client signed for and the one expected, kept inline (cut to
@@ -153,7 +155,8 @@ impl Malformed {
             Malformed::Credential
             | Malformed::Date
             | Malformed::ExpiresNotNumber
-            | Malformed::ExpiresTooLarge => {
+            | Malformed::ExpiresTooLarge
+            | Malformed::ExpiresZero => {
                 "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
             }
             Malformed::Service => "incorrect service. This endpoint belongs to \"s3\".",
@@ -194,6 +197,7 @@ impl Malformed {
                 "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into()
             }
             Malformed::ExpiresNotNumber => "X-Amz-Expires should be a number".into(),
+            Malformed::ExpiresZero => "X-Amz-Expires must be greater than 0".into(),
             Malformed::ExpiresTooLarge => format!(
                 "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGNED_EXPIRES_SECS}"
             ),

@@ -13,7 +13,8 @@
 //! - Values are used as sent except for the encoded separators `%2F` in the
 //!   credential and `%3B` in SignedHeaders (see `credential`); any other
 //!   escape in them is malformed, so every field borrows from the query.
-//! - `X-Amz-Expires` is `0..=MAX_PRESIGNED_EXPIRES_SECS` decimal digits.
+//! - `X-Amz-Expires` is `1..=MAX_PRESIGNED_EXPIRES_SECS` decimal digits (0 is
+//!   refused: such a URL was never valid).
 //! - Region, clock and expiry are checked by `verify`, which knows the
 //!   endpoint region and the time; everything else here.
 
@@ -107,6 +108,9 @@ fn parse_expires(v: &str) -> Result<i64, Malformed> {
     if n > MAX_PRESIGNED_EXPIRES_SECS {
         return Err(Malformed::ExpiresTooLarge);
     }
+    if n == 0 {
+        return Err(Malformed::ExpiresZero);
+    }
     Ok(n)
 }
 
@@ -141,7 +145,7 @@ mod tests {
     fn other_params_are_ignored_and_expires_bounds() {
         let q = format!("versionId=3&{}&x=1", query("86400", "604800"));
         assert_eq!(PresignedV4::parse(&q).unwrap().expires, 604_800);
-        assert_eq!(PresignedV4::parse(&query("86400", "0")).unwrap().expires, 0);
+        assert_eq!(PresignedV4::parse(&query("86400", "1")).unwrap().expires, 1);
     }
 
     #[test]
@@ -162,6 +166,8 @@ mod tests {
             (query("86400", "604801"), M::ExpiresTooLarge),
             (query("86400", "99999999999999999999"), M::ExpiresTooLarge),
             (query("86400", "-1"), M::ExpiresNotNumber),
+            (query("86400", "0"), M::ExpiresZero),
+            (query("86400", "000"), M::ExpiresZero),
             (query("86400", "1h"), M::ExpiresNotNumber),
             (query("86400", ""), M::ExpiresNotNumber),
             (query("SignedHeaders=host", "SignedHeaders=x-amz-date"), M::HostNotSigned),

@@ -18,6 +18,9 @@
 //!   need a fetch at the same moment are asked concurrently.
 //! - Replicas: the same key from several sources appears once, taken from the
 //!   source with the lowest `rank(key, source_index)` (ties: lowest index).
+//!   A rank of `None` says that source's copy must not be listed (it is
+//!   stale: a pending delete, or an older version than the acknowledged
+//!   one); a key whose every copy ranks `None` is not listed at all.
 //!   The same common prefix from several sources appears once.
 //! - Resume: only entries greater than the resume point, and than the last
 //!   entry of the source's previous page, are kept, keys and common prefixes
@@ -132,13 +135,13 @@ type ListFuture<'a> = Pin<Box<dyn Future<Output = Result<BackendPage, MergeError
 /// Merges the listings of `sources` into one page of at most `max_keys`
 /// entries after `after` (exclusive; `""` = from the start), with the
 /// prefix and delimiter of `req`. `rank(key, source_index)` orders the
-/// replicas of a key: the lowest rank's copy is listed.
+/// replicas of a key: the lowest rank's copy is listed; `None` hides a copy.
 pub async fn merge_page<S: ListSource>(
     sources: &mut [S],
     req: &ListRequest,
     after: &str,
     max_keys: usize,
-    rank: impl Fn(&str, usize) -> u32,
+    rank: impl Fn(&str, usize) -> Option<u32>,
 ) -> Result<MergedPage, MergeError> {
     let mut page = MergedPage { entries: Vec::new(), is_truncated: false, last: None };
     if max_keys == 0 || sources.is_empty() {
@@ -157,6 +160,7 @@ pub async fn merge_page<S: ListSource>(
         }
         refill(sources, &mut cursors, &req.prefix, delimiter, after, fetch).await?;
         let Some(entry) = take_min(&mut cursors, &rank) else { break };
+        let Some(entry) = entry else { continue };
         if full {
             page.is_truncated = true;
             break;
@@ -228,8 +232,9 @@ impl Cursor {
 }
 
 /// Pops the smallest head over all cursors, with every equal head of the
-/// other cursors: one entry per name, the best-ranked replica's copy.
-fn take_min(cursors: &mut [Cursor], rank: &impl Fn(&str, usize) -> u32) -> Option<Entry> {
+/// other cursors: one entry per name, the best-ranked replica's copy
+/// (`Some(None)` when every copy ranks `None`: the name is not listed).
+fn take_min(cursors: &mut [Cursor], rank: &impl Fn(&str, usize) -> Option<u32>) -> Option<Option<Entry>> {
     let mut min: Option<(usize, &str)> = None;
     for (i, c) in cursors.iter().enumerate() {
         if let Some(head) = c.buf.front()
@@ -239,40 +244,39 @@ fn take_min(cursors: &mut [Cursor], rank: &impl Fn(&str, usize) -> u32) -> Optio
         }
     }
     let first = min?.0;
+    let ranked = |entry: &Entry, source: usize| match entry {
+        Entry::Prefix(_) => Some(0),
+        Entry::Object(o) => rank(&o.key, source),
+    };
     let mut best = cursors[first].buf.pop_front()?;
-    let mut best_src = first;
-    let mut best_rank: Option<u32> = None;
+    let mut best_rank = ranked(&best, first);
     for (i, cursor) in cursors.iter_mut().enumerate().skip(first + 1) {
         if cursor.buf.front().is_none_or(|h| h.name() != best.name()) {
             continue;
         }
         let Some(candidate) = cursor.buf.pop_front() else { continue };
         let better = match (&best, &candidate) {
+            // A common prefix wins over an object of the same name.
             (Entry::Prefix(_), _) => false,
-            (Entry::Object(_), Entry::Prefix(_)) => {
-                best_rank = None;
-                true
-            }
-            (Entry::Object(b), Entry::Object(c)) => {
-                let br = *best_rank.get_or_insert_with(|| rank(&b.key, best_src));
-                let cr = rank(&c.key, i);
-                // Sources are visited in index order, so a tie keeps the lower index.
-                if cr < br {
-                    best_rank = Some(cr);
-                }
-                cr < br
-            }
+            (Entry::Object(_), Entry::Prefix(_)) => true,
+            // Among objects the lowest rank; sources are visited in index
+            // order, so a tie keeps the lower index.
+            (Entry::Object(_), Entry::Object(_)) => match (ranked(&candidate, i), best_rank) {
+                (Some(c), Some(b)) => c < b,
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
         };
         if better {
+            best_rank = ranked(&candidate, i);
             best = candidate;
-            best_src = i;
         }
     }
-    Some(best)
+    Some(best_rank.is_some().then_some(best))
 }
 
 /// Polls every future until all are done; the outputs in order.
-async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+pub(crate) async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
     let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     poll_fn(|cx| {
         let mut pending = false;
@@ -304,7 +308,7 @@ mod tests {
     }
 
     fn merge(sources: &mut [MemSource], query: &str, after: &str, max: usize) -> MergedPage {
-        block_on(merge_page(sources, &req(query), after, max, |_, i| i as u32)).unwrap()
+        block_on(merge_page(sources, &req(query), after, max, |_, i| Some(i as u32))).unwrap()
     }
 
     #[test]
@@ -340,13 +344,41 @@ mod tests {
             source.insert("tie", i as u64 + 1);
         }
         s[2].insert("only-2", 9);
-        let rank = |key: &str, i: usize| if key == "k" { [5, 1, 3][i] } else { 7 };
+        let rank = |key: &str, i: usize| Some(if key == "k" { [5, 1, 3][i] } else { 7 });
         let page = block_on(merge_page(&mut s, &req(""), "", 10, rank)).unwrap();
         assert_eq!(names(&page), "k only-2 tie");
         let Entry::Object(k) = &page.entries[0] else { panic!("object expected") };
         assert_eq!(k.size, 2, "source 1 has the lowest rank");
         let Entry::Object(o) = &page.entries[2] else { panic!("object expected") };
         assert_eq!(o.size, 1, "equal ranks: the lowest index wins");
+    }
+
+    /// A copy ranked `None` is never listed: a key whose every copy is hidden
+    /// (a pending delete) disappears, one with a hidden best copy (an older
+    /// version on the primary) is listed from the copy that is not hidden,
+    /// and the page still fills up to `max_keys`.
+    #[test]
+    fn hidden_copies_are_not_listed() {
+        let mut s: Vec<MemSource> = (0..2).map(|_| MemSource::new(Quirk::None)).collect();
+        for (i, source) in s.iter_mut().enumerate() {
+            for k in ["a", "deleted", "newer-on-1", "z1", "z2"] {
+                source.insert(k, i as u64 + 1);
+            }
+        }
+        s[1].insert("only-1-deleted", 5);
+        let rank = |key: &str, i: usize| match key {
+            "deleted" | "only-1-deleted" => None,
+            "newer-on-1" if i == 0 => None,
+            _ => Some(i as u32),
+        };
+        let page = block_on(merge_page(&mut s, &req(""), "", 3, rank)).unwrap();
+        assert_eq!(names(&page), "a newer-on-1 z1");
+        assert!(page.is_truncated);
+        let Entry::Object(n) = &page.entries[1] else { panic!("object expected") };
+        assert_eq!(n.size, 2, "the copy that is not hidden");
+        let rest = block_on(merge_page(&mut s, &req(""), "z1", 3, rank)).unwrap();
+        assert_eq!(names(&rest), "z2");
+        assert!(!rest.is_truncated);
     }
 
     #[test]
@@ -421,7 +453,7 @@ mod tests {
     fn source_errors_propagate() {
         let mut s = [MemSource::with_keys(Quirk::None, &["a"]), MemSource::with_keys(Quirk::None, &["b"])];
         s[1].fail = Some(MergeError::Backend(BackendError::Unreachable));
-        let err = block_on(merge_page(&mut s, &req(""), "", 5, |_, _| 0)).unwrap_err();
+        let err = block_on(merge_page(&mut s, &req(""), "", 5, |_, _| Some(0))).unwrap_err();
         assert_eq!(err, MergeError::Backend(BackendError::Unreachable));
         assert_eq!(S3Error::from(err).code, S3ErrorCode::ServiceUnavailable);
         assert_eq!(S3Error::from(MergeError::Page(PageError::Xml)).code, S3ErrorCode::InternalError);
@@ -454,11 +486,11 @@ mod tests {
         // A short first page, then a page repeating its last key: the repeat is
         // not an entry, so the merged page is not truncated.
         let mut s = [Scripted(vec![keys(&["a", "b"], true), keys(&["b"], false)])];
-        let page = block_on(merge_page(&mut s, &req(""), "", 2, |_, _| 0)).unwrap();
+        let page = block_on(merge_page(&mut s, &req(""), "", 2, |_, _| Some(0))).unwrap();
         assert_eq!((names(&page).as_str(), page.is_truncated), ("a b", false));
         // Entries before the resume point are dropped from the first page.
         let mut s = [Scripted(vec![keys(&["a", "b", "c"], false)])];
-        let page = block_on(merge_page(&mut s, &req(""), "a", 5, |_, _| 0)).unwrap();
+        let page = block_on(merge_page(&mut s, &req(""), "a", 5, |_, _| Some(0))).unwrap();
         assert_eq!(names(&page), "b c");
     }
 
@@ -485,11 +517,11 @@ mod tests {
     #[test]
     fn a_source_that_does_not_advance_is_reported() {
         let mut s = [Stuck(0)];
-        let err = block_on(merge_page(&mut s, &req("delimiter=%2F"), "", 5, |_, _| 0)).unwrap_err();
+        let err = block_on(merge_page(&mut s, &req("delimiter=%2F"), "", 5, |_, _| Some(0))).unwrap_err();
         assert_eq!(err, MergeError::NoProgress);
         assert_eq!(s[0].0, 2);
         let mut s = [Stuck(0)];
-        let err = block_on(merge_page(&mut s, &req("delimiter=%2F"), "a/", 5, |_, _| 0)).unwrap_err();
+        let err = block_on(merge_page(&mut s, &req("delimiter=%2F"), "a/", 5, |_, _| Some(0))).unwrap_err();
         assert_eq!((err, s[0].0), (MergeError::NoProgress, 1));
     }
 }

@@ -130,12 +130,12 @@ impl Rng {
 }
 
 /// Placement-like rank of a replica: a hash of (key, source).
-pub(super) fn rank(key: &str, source: usize) -> u32 {
+pub(super) fn rank(key: &str, source: usize) -> Option<u32> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes().chain([source as u8]) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    (h ^ (h >> 32)) as u32
+    Some((h ^ (h >> 32)) as u32)
 }
 
 /// Pieces keys are made of: `/`, the multi-character delimiter `::`, pieces

@@ -1,0 +1,328 @@
+//! Replicated buckets under faults (issue 11): read-your-deletes, listings
+//! and writes through an outage, per-object errors that must not take a
+//! backend down, writes to a primary that died unnoticed, and replication
+//! that waits out an outage and converges by itself. Real s3s-fs backends,
+//! stopped and restarted; every check reads what a client sees and what the
+//! backends hold on disk.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Cluster, RawReq, metric, physical, read_response, signed_request, verify_replicas};
+
+/// Buckets beyond the harness's `logs` (2 replicas, eu) and `any` (1):
+/// `triple` over all three backends, `pair` (2 of 3).
+const BUCKETS: &str = "[[bucket]]\ntenant = \"acme\"\nname = \"triple\"\nreplicas = 3\n\n\
+                       [[bucket]]\ntenant = \"acme\"\nname = \"pair\"\nreplicas = 2\n\n";
+
+/// Quick retries and health checks; few attempts, so that spending one per
+/// retry while a backend is down would dead-letter tasks within seconds.
+fn config(health_ms: u64) -> String {
+    format!(
+        "[replication]\nbackoff_base_ms = 50\nbackoff_max_ms = 1000\nmax_attempts = 3\n\n\
+         [health]\ninterval_ms = {health_ms}\nfailures_to_mark_down = 2\n\n{BUCKETS}"
+    )
+}
+
+/// One signed request on a new connection: (status, body).
+fn s3(c: &Cluster, method: &str, path: &str, query: &str, body: &[u8]) -> (u16, String) {
+    s3_with(c, method, path, query, &[], body)
+}
+
+fn s3_with(
+    c: &Cluster,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let addr = c.sluice.addr;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(&signed_request(
+        addr,
+        &c.acme,
+        &RawReq { query, headers, body, ..RawReq::new(method, path) },
+    ))
+    .unwrap();
+    s.write_all(body).unwrap();
+    if method == "HEAD" {
+        return (common::read_head_response(&mut s).0, String::new());
+    }
+    let (status, _, out) = read_response(&mut s);
+    (status, String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Every key of a ListObjectsV2 listing of `bucket` (all pages).
+fn list_keys(c: &Cluster, bucket: &str) -> Result<Vec<String>, (u16, String)> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let query = match &token {
+            Some(t) => format!("continuation-token={}&list-type=2&max-keys=7", encode(t)),
+            None => "list-type=2&max-keys=7".to_string(),
+        };
+        let (st, body) = s3(c, "GET", &format!("/{bucket}"), &query, b"");
+        if st != 200 {
+            return Err((st, body));
+        }
+        keys.extend(tags(&body, "Key"));
+        token = tags(&body, "NextContinuationToken").into_iter().next();
+        if token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The texts of every `<tag>` element.
+fn tags(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    xml.split(&open).skip(1).filter_map(|p| p.split_once(&close).map(|(v, _)| v.to_string())).collect()
+}
+
+/// DeleteObjects of `keys` in `bucket` (Content-MD5 as AWS requires).
+fn delete_objects(c: &Cluster, bucket: &str, keys: &[String]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    let mut xml = String::from("<Delete><Quiet>true</Quiet>");
+    for k in keys {
+        xml.push_str(&format!("<Object><Key>{k}</Key></Object>"));
+    }
+    xml.push_str("</Delete>");
+    let md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(xml.as_bytes()));
+    let (st, body) =
+        s3_with(c, "POST", &format!("/{bucket}"), "delete", &[("content-md5", &md5)], xml.as_bytes());
+    assert_eq!(st, 200, "{body}");
+    body
+}
+
+/// Polls until `f` holds, or panics with `what` after `timeout`.
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn backend_up(c: &Cluster, id: &str) -> Option<f64> {
+    metric(c.sluice.addr, &format!("sluice_backend_up{{backend=\"{id}\"}}"))
+}
+
+fn put_keys(c: &Cluster, bucket: &str, keys: &[String]) {
+    for k in keys {
+        let (st, body) = s3(c, "PUT", &format!("/{bucket}/{k}"), "", k.as_bytes());
+        assert_eq!(st, 200, "PUT {bucket}/{k}: {body}");
+    }
+}
+
+/// Once a delete is acknowledged on a 2- or 3-replica bucket, no listing,
+/// HEAD, GET, copy or DeleteBucket sees the key on any replica, also right
+/// after a backend that missed the delete comes back.
+#[test]
+fn deletes_are_read_your_deletes_on_replicated_buckets() {
+    let mut c = Cluster::start_with(common::any_driver(), &config(200));
+    for bucket in ["pair", "triple"] {
+        let keys: Vec<String> = (0..24).map(|i| format!("dir/k{i:02}")).collect();
+        put_keys(&c, bucket, &keys);
+        c.wait_replicated(Duration::from_secs(60));
+        // Half one by one, half in one DeleteObjects; list at once after each.
+        for k in &keys[..12] {
+            assert_eq!(s3(&c, "DELETE", &format!("/{bucket}/{k}"), "", b"").0, 204);
+            let listed = list_keys(&c, bucket).unwrap();
+            assert!(!listed.contains(k), "{bucket}: {k} listed right after its delete: {listed:?}");
+        }
+        delete_objects(&c, bucket, &keys[12..]);
+        assert_eq!(list_keys(&c, bucket).unwrap(), Vec::<String>::new(), "{bucket}");
+        for k in &keys {
+            assert_eq!(s3(&c, "HEAD", &format!("/{bucket}/{k}"), "", b"").0, 404, "{bucket}/{k}");
+            assert_eq!(s3(&c, "GET", &format!("/{bucket}/{k}"), "", b"").0, 404, "{bucket}/{k}");
+            let src = format!("/{bucket}/{k}");
+            let (st, _) =
+                s3_with(&c, "PUT", &format!("/{bucket}/copy"), "", &[("x-amz-copy-source", &src)], b"");
+            assert_eq!(st, 404, "copy from deleted {bucket}/{k}");
+        }
+        // Nothing is left on any backend's disk: the deletes were applied everywhere.
+        for b in &c.backends {
+            assert_eq!(b.keys(&physical("acme", bucket)), Vec::<String>::new(), "{} {bucket}", b.id);
+        }
+    }
+    // A backend misses deletes while it is down; back up, its stale copies
+    // are never listed, and the emptied bucket can be deleted at once.
+    let keys: Vec<String> = (0..10).map(|i| format!("stale{i}")).collect();
+    put_keys(&c, "triple", &keys);
+    c.wait_replicated(Duration::from_secs(60));
+    c.backends[2].stop();
+    wait_until("us1 marked down", Duration::from_secs(20), || backend_up(&c, "us1") == Some(0.0));
+    delete_objects(&c, "triple", &keys);
+    assert_eq!(list_keys(&c, "triple").unwrap(), Vec::<String>::new());
+    let phys = physical("acme", "triple");
+    assert_eq!(c.backends[2].keys(&phys).len(), 10, "the down backend still holds its copies");
+    c.backends[2].restart();
+    wait_until("us1 marked up", Duration::from_secs(20), || backend_up(&c, "us1") == Some(1.0));
+    assert_eq!(list_keys(&c, "triple").unwrap(), Vec::<String>::new(), "stale copies listed");
+    for k in &keys {
+        assert_eq!(s3(&c, "HEAD", &format!("/triple/{k}"), "", b"").0, 404, "{k}");
+    }
+    let (st, body) = s3(&c, "DELETE", "/triple", "", b"");
+    assert_eq!(st, 204, "DeleteBucket of an emptied bucket: {body}");
+    c.wait_replicated(Duration::from_secs(60));
+    for b in &c.backends {
+        assert!(!b.root.join(&phys).exists() || b.keys(&phys).is_empty(), "{}: resurrected", b.id);
+    }
+    assert_eq!(metric(c.sluice.addr, "sluice_replication_dead_tasks"), Some(0.0));
+}
+
+/// While one of three backends is down: listings of replicated buckets are
+/// complete, a 3-replica bucket takes writes, a 1-replica bucket on that
+/// backend says clearly that its listing cannot be complete. Replication
+/// waits without spending attempts (3 would dead-letter within seconds) and
+/// every object converges once the backend is back, with no operator.
+#[test]
+fn listing_and_writes_go_on_through_an_outage() {
+    let mut c = Cluster::start_with(common::any_driver(), &config(200));
+    let before: Vec<String> = (0..30).map(|i| format!("before/{i:02}")).collect();
+    put_keys(&c, "triple", &before);
+    put_keys(&c, "pair", &before);
+    c.wait_replicated(Duration::from_secs(60));
+    // Any objects of `any` on us1, for its listing to need us1.
+    put_keys(&c, "any", &before);
+
+    c.backends[2].stop();
+    wait_until("us1 marked down", Duration::from_secs(20), || backend_up(&c, "us1") == Some(0.0));
+    for bucket in ["triple", "pair"] {
+        assert_eq!(list_keys(&c, bucket).unwrap(), before, "{bucket} listed during the outage");
+    }
+    let (st, body) = list_keys(&c, "any").unwrap_err();
+    assert_eq!(st, 503, "{body}");
+    assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
+    // Writes go on; reads of them too.
+    let during: Vec<String> = (0..30).map(|i| format!("during/{i:02}")).collect();
+    put_keys(&c, "triple", &during);
+    put_keys(&c, "pair", &during);
+    for k in &during {
+        let (st, body) = s3(&c, "GET", &format!("/triple/{k}"), "", b"");
+        assert_eq!((st, body.as_str()), (200, k.as_str()));
+    }
+    let mut all = before.clone();
+    all.extend(during.iter().cloned());
+    assert_eq!(list_keys(&c, "triple").unwrap(), all);
+    // Longer than 3 attempts' backoff (50 ms .. 1 s): the old code dead-lettered here.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(metric(c.sluice.addr, "sluice_replication_dead_tasks"), Some(0.0));
+
+    c.backends[2].restart();
+    c.wait_replicated(Duration::from_secs(120));
+    let mut expected = String::new();
+    for bucket in ["triple", "pair"] {
+        for k in &all {
+            use sha2::Digest;
+            let digest: String =
+                sha2::Sha256::digest(k.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            expected.push_str(&format!("{bucket}\t{k}\t{digest}\n"));
+        }
+    }
+    let v = verify_replicas(&c, &expected);
+    assert_eq!(v.objects, 120, "{v:?}");
+    assert_eq!(v.copies, 60 * 3 + 60 * 2, "{v:?}");
+    assert_eq!(metric(c.sluice.addr, "sluice_replication_dead_tasks"), Some(0.0));
+    assert_eq!(list_keys(&c, "any").unwrap(), before);
+}
+
+/// Keys the backend answers 500 for are that object's problem: the client
+/// gets the error, the backend stays up, other tenants' writes go on.
+#[test]
+fn per_object_errors_do_not_mark_a_backend_down() {
+    let c = Cluster::start_with(common::any_driver(), &config(60_000));
+    // s3s-fs cannot store `clash` once `clash/f` exists (a file where a
+    // directory is): `logs` keeps both keys on eu1 and eu2.
+    assert_eq!(s3(&c, "PUT", "/logs/clash/f", "", b"f").0, 200);
+    c.wait_replicated(Duration::from_secs(60));
+    for _ in 0..10 {
+        let (st, body) = s3(&c, "PUT", "/logs/clash", "", b"x");
+        assert_eq!(st, 500, "{body}");
+        assert!(body.contains("<Code>InternalError</Code>"), "{body}");
+    }
+    for b in &c.backends {
+        assert_eq!(backend_up(&c, &b.id), Some(1.0), "{} marked down by one key's errors", b.id);
+    }
+    // Every backend still takes writes, for this tenant and another.
+    let keys: Vec<String> = (0..30).map(|i| format!("after/{i}")).collect();
+    put_keys(&c, "logs", &keys);
+    put_keys(&c, "any", &keys);
+    for k in &keys {
+        assert_eq!(s3(&c, "GET", &format!("/logs/{k}"), "", b"").1, *k);
+    }
+    // The failed key is no object: not listed, not readable.
+    assert!(!list_keys(&c, "logs").unwrap().contains(&"clash".to_string()));
+    assert_ne!(s3(&c, "HEAD", "/logs/clash", "", b"").0, 200);
+    assert_eq!(metric(c.sluice.addr, "sluice_replication_dead_tasks"), Some(0.0));
+}
+
+/// A primary that died before the health check noticed: a PUT whose
+/// connection is refused goes to the next backend (no 503), reads find it,
+/// and once the primary is back the object converges to its replica set.
+#[test]
+fn a_write_to_a_dead_primary_goes_to_the_next_backend() {
+    // Health checks every 2 s: the PUTs below run before any check notices.
+    let mut c = Cluster::start_with(common::any_driver(), &config(2_000));
+    let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+    let on_eu1: Vec<&String> = keys.iter().filter(|k| c.primary_of("logs", k) == 0).collect();
+    assert!(on_eu1.len() >= 5, "{on_eu1:?}");
+    c.backends[0].stop();
+    // Nothing knows eu1 is gone yet: the first PUT finds out by itself.
+    for k in &on_eu1 {
+        let (st, body) = s3(&c, "PUT", &format!("/logs/{k}"), "", k.as_bytes());
+        assert_eq!(st, 200, "PUT {k} with its primary dead: {body}");
+        let (st, body) = s3(&c, "GET", &format!("/logs/{k}"), "", b"");
+        assert_eq!((st, body.as_str()), (200, k.as_str()));
+    }
+    c.backends[0].restart();
+    c.wait_replicated(Duration::from_secs(120));
+    let mut expected = String::new();
+    for k in &on_eu1 {
+        use sha2::Digest;
+        let digest: String = sha2::Sha256::digest(k.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        expected.push_str(&format!("logs\t{k}\t{digest}\n"));
+    }
+    let v = verify_replicas(&c, &expected);
+    assert_eq!(v.copies, on_eu1.len() * 2, "{v:?}");
+}
+
+/// A 3-replica bucket with `min_write_replicas = 2` takes writes with one of
+/// three backends down and refuses them (503 SlowDown) with two down.
+#[test]
+fn min_write_replicas_is_enforced() {
+    let extra = format!(
+        "{}[[bucket]]\ntenant = \"acme\"\nname = \"strict\"\nreplicas = 3\nmin_write_replicas = 2\n\n",
+        config(200)
+    );
+    let mut c = Cluster::start_with(common::any_driver(), &extra);
+    c.backends[2].stop();
+    wait_until("us1 marked down", Duration::from_secs(20), || backend_up(&c, "us1") == Some(0.0));
+    assert_eq!(s3(&c, "PUT", "/strict/one-down", "", b"x").0, 200);
+    c.backends[1].stop();
+    wait_until("eu2 marked down", Duration::from_secs(20), || backend_up(&c, "eu2") == Some(0.0));
+    let (st, body) = s3(&c, "PUT", "/strict/two-down", "", b"x");
+    assert_eq!(st, 503, "{body}");
+    assert!(body.contains("<Code>SlowDown</Code>"), "{body}");
+    // The default (1) still writes with two of three down.
+    assert_eq!(s3(&c, "PUT", "/triple/two-down", "", b"x").0, 200);
+}
