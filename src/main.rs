@@ -386,6 +386,9 @@ enum BucketCmd {
         name: String,
         #[arg(long)]
         replicas: Option<u8>,
+        /// Writes are accepted while this many eligible backends are healthy (default 1).
+        #[arg(long)]
+        min_write_replicas: Option<u8>,
         /// Regions, comma-separated.
         #[arg(long, value_delimiter = ',')]
         residency: Vec<String>,
@@ -395,6 +398,8 @@ enum BucketCmd {
         name: String,
         #[arg(long)]
         replicas: Option<u8>,
+        #[arg(long)]
+        min_write_replicas: Option<u8>,
         #[arg(long, value_delimiter = ',')]
         residency: Option<Vec<String>>,
     },
@@ -460,15 +465,18 @@ fn admin_request(cmd: AdminCommand) -> Option<(&'static str, String, Option<serd
         },
         AdminCommand::Buckets { command, .. } => match command {
             BucketCmd::List => ("GET", "buckets".into(), None),
-            BucketCmd::Create { tenant, name, replicas, residency } => (
+            BucketCmd::Create { tenant, name, replicas, min_write_replicas, residency } => (
                 "POST",
                 "buckets".into(),
-                Some(json!({"tenant": tenant, "name": name, "replicas": replicas, "residency": residency})),
+                Some(json!({"tenant": tenant, "name": name, "replicas": replicas,
+                            "min_write_replicas": min_write_replicas, "residency": residency})),
             ),
-            BucketCmd::SetPolicy { name, replicas, residency } => (
+            BucketCmd::SetPolicy { name, replicas, min_write_replicas, residency } => (
                 "PUT",
                 format!("buckets/{name}/policy"),
-                Some(json!({"replicas": replicas, "residency": residency})),
+                Some(
+                    json!({"replicas": replicas, "min_write_replicas": min_write_replicas, "residency": residency}),
+                ),
             ),
         },
         AdminCommand::Backends { command, .. } => match command {

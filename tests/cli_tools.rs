@@ -196,3 +196,75 @@ fn s3cmd_put_get_ls_del() {
     s3cmd(&["mb", "s3://s3cmd-made"]);
     s3cmd(&["rb", "s3://s3cmd-made"]);
 }
+
+/// rclone's environment for `sluice:` remotes.
+fn rclone_env(c: &Cluster) -> Vec<(String, String)> {
+    let mut env = c.env();
+    for (k, v) in [
+        ("TYPE", "s3".to_string()),
+        ("PROVIDER", "Other".to_string()),
+        ("ACCESS_KEY_ID", c.acme.access_key.clone()),
+        ("SECRET_ACCESS_KEY", c.acme.secret_key.clone()),
+        ("ENDPOINT", c.sluice.endpoint()),
+        ("REGION", "us-east-1".to_string()),
+        ("FORCE_PATH_STYLE", "true".to_string()),
+    ] {
+        env.push((format!("RCLONE_CONFIG_SLUICE_{k}"), v));
+    }
+    env.push(("RCLONE_CONFIG".into(), "/dev/null".into()));
+    env.push(("AWS_CA_BUNDLE".into(), String::new()));
+    env
+}
+
+/// The issue-11 reproductions on buckets with 2 and 3 replicas: `rclone sync`
+/// that deletes, followed at once by `rclone check`, and `aws s3 rb --force`
+/// of a full bucket, several rounds each. Both need read-your-deletes across
+/// replicas (a replica that still lists a deleted key fails the check, and
+/// makes DeleteBucket answer BucketNotEmpty).
+#[test]
+fn replicated_sync_check_and_rb_force() {
+    let c = Cluster::start_opts(common::any_driver(), "default_replicas = 2\n", "");
+    let env = rclone_env(&c);
+    let ep = c.sluice.endpoint();
+    let aws = |args: &[&str]| {
+        let mut all = vec!["--endpoint-url", ep.as_str()];
+        all.extend_from_slice(args);
+        run("aws", &all, &env)
+    };
+    let src = c.dir.path().join("synced");
+    let write = |name: &str, round: usize| {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("{name} in round {round}").repeat(round + 1)).unwrap();
+    };
+    aws(&["s3", "mb", "s3://rep-sync"]);
+    for round in 0..4 {
+        for i in 0..40 {
+            // Every round rewrites some files, adds new ones and removes others.
+            if (i + round) % 3 != 0 {
+                write(&format!("d{}/f{i}.txt", i % 4), round);
+            } else {
+                let _ = std::fs::remove_file(src.join(format!("d{}/f{i}.txt", i % 4)));
+            }
+        }
+        run("rclone", &["sync", src.to_str().unwrap(), "sluice:rep-sync"], &env);
+        run("rclone", &["check", src.to_str().unwrap(), "sluice:rep-sync"], &env);
+    }
+    // rb --force: empty the bucket (ListObjects + DeleteObjects), then DeleteBucket.
+    aws(&["s3", "rb", "--force", "s3://rep-sync"]);
+    let buckets = aws(&["s3", "ls"]);
+    assert!(!buckets.contains("rep-sync"), "{buckets}");
+    for (round, replicas) in [(0, 2), (1, 3), (2, 2), (3, 3)] {
+        let name = format!("rb-force-{round}");
+        let admin = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["admin", "buckets", "create", "acme", &name, "--replicas", &replicas.to_string()])
+            .env("SLUICE_ADMIN_URL", &ep)
+            .env("SLUICE_ADMIN_TOKEN", common::TEST_ADMIN_TOKEN)
+            .output()
+            .unwrap();
+        assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+        aws(&["s3", "sync", src.to_str().unwrap(), &format!("s3://{name}/")]);
+        aws(&["s3", "rb", "--force", &format!("s3://{name}")]);
+        assert!(!aws(&["s3", "ls"]).contains(&name), "{name} was not deleted");
+    }
+}
