@@ -52,7 +52,8 @@ fn open_store(config: &Config) -> anyhow::Result<MetaStore> {
         bail!("no metadata store at {} (has sluice run with this config?)", dir.display());
     }
     let (key, _) = resolve_master_key(config, IfMissing::Fail)?;
-    MetaStore::open(&dir, &key).with_context(|| format!("opening metadata store {}", dir.display()))
+    MetaStore::open_sized(&dir, &key, config.server.metadata_map_size)
+        .with_context(|| format!("opening metadata store {}", dir.display()))
 }
 
 /// Scans `bucket` (every bucket when None): repair queues tasks, discovery

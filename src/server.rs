@@ -51,6 +51,11 @@ pub struct Shared {
     pub reads: crate::runtime::read_pool::ReadPool,
     /// Keys with a conditional write in flight, across cores (see `s3::conditional`).
     pub conditional_writes: std::sync::Mutex<std::collections::HashSet<(u128, String)>>,
+    /// This process's random nonce: write intents of other processes are left over.
+    pub nonce: u64,
+    /// More than `META_FULL_PERCENT` of the metadata map is in use: writes
+    /// are refused (set by worker 0's health loop).
+    pub meta_full: AtomicBool,
 }
 
 impl Shared {
@@ -107,12 +112,12 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         );
     }
     let meta_dir = config.server.data_dir.join("meta");
-    let mut store = MetaStore::open(&meta_dir, &master)
+    let mut store = MetaStore::open_sized(&meta_dir, &master, config.server.metadata_map_size)
         .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
     if store.migrated() {
         // The plain secrets just sealed must not linger in free pages.
         store.compact(&meta_dir).context("compacting the metadata store after sealing its secrets")?;
-        store = MetaStore::open(&meta_dir, &master)
+        store = MetaStore::open_sized(&meta_dir, &master, config.server.metadata_map_size)
             .with_context(|| format!("opening metadata store {}", meta_dir.display()))?;
         tracing::info!("sealed the secrets of a store written before encryption at rest");
     }
@@ -163,6 +168,8 @@ pub fn start(config: Config) -> anyhow::Result<Server> {
         workers,
         driver,
         conditional_writes: Default::default(),
+        nonce: crate::replication::intent::process_nonce(),
+        meta_full: AtomicBool::new(false),
         tls,
         backend_tls,
         admin_busy: AtomicBool::new(false),

@@ -349,10 +349,10 @@ fn overwrites_are_read_your_writes_through_an_outage() {
     }
     let check = |c: &Cluster, when: &str| {
         for k in &keys {
-            let (st, body) = s3(&c, "GET", &format!("/triple/{k}"), "", b"");
+            let (st, body) = s3(c, "GET", &format!("/triple/{k}"), "", b"");
             assert_eq!((st, body.as_str()), (200, "version two!"), "{when}: GET {k}");
         }
-        let (st, body) = s3(&c, "GET", "/triple", "list-type=2&prefix=ow/", b"");
+        let (st, body) = s3(c, "GET", "/triple", "list-type=2&prefix=ow/", b"");
         assert_eq!(st, 200, "{when}: {body}");
         // s3s-fs lists no ETags: the sizes tell the versions apart.
         let sizes = tags(&body, "Size");
@@ -369,4 +369,78 @@ fn overwrites_are_read_your_writes_through_an_outage() {
     for k in &on_down {
         assert_eq!(c.backends[down].read_object(&phys, k).as_deref(), Some(&b"version two!"[..]), "{k}");
     }
+}
+
+/// Left-over write intents (a write that reached a backend but whose task
+/// never became durable: the process died in between) are swept after a
+/// restart: each key is repaired from its newest copy, so an object that only
+/// one backend got ends up on its whole replica set, and a newer version left
+/// on a backend outside the replica set (a handoff) wins over the older one
+/// the replicas hold.
+#[test]
+fn left_over_write_intents_are_repaired_after_a_restart() {
+    use sluice::replication::{Intent, IntentIds};
+    let mut c = Cluster::start_with(common::any_driver(), &config(200));
+    // `older`: both replicas hold v1 through sluice.
+    assert_eq!(s3(&c, "PUT", "/pair/older", "", b"older version").0, 200);
+    c.wait_replicated(Duration::from_secs(60));
+    c.sluice.terminate();
+    let phys = physical("acme", "pair");
+    let order_lone = c.placement_order("pair", "lone");
+    let order_older = c.placement_order("pair", "older");
+    // What the dead process's writes left: `lone` on its second replica only,
+    // `older` v2 on the backend outside its replica set (a handoff write).
+    let put_direct = |backend: usize, key: &str, body: &str| {
+        let b = &c.backends[backend];
+        let script = format!(
+            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', aws_access_key_id='{}', \
+             aws_secret_access_key='{}', region_name='us-east-1')\n\
+             s3.put_object(Bucket='{phys}', Key='{key}', Body=b'{body}')\n",
+            b.endpoint(),
+            b.access_key,
+            b.secret_key
+        );
+        let out = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::thread::sleep(Duration::from_millis(1100)); // a later LastModified than v1
+    put_direct(order_lone[1], "lone", "only one copy");
+    put_direct(order_older[2], "older", "newer version, handed off");
+    let ids = IntentIds::new(0x0dead, 0);
+    let bucket = {
+        let store = common::open_store(&c.sluice.data_dir);
+        let snap = sluice::meta::SnapshotHub::new(&store.load().unwrap()).current();
+        let b = snap.bucket("pair").unwrap();
+        let intent = |key: &str, backend: usize| Intent {
+            bucket: "pair".into(),
+            bucket_id: b.id_hex.clone(),
+            key: key.into(),
+            backend: c.backends[backend].id.clone(),
+            started_ms: sluice::replication::now_ms(),
+        };
+        store
+            .tasks()
+            .commit_batch(
+                &mut [],
+                &[(ids.next(), intent("lone", order_lone[1])), (ids.next(), intent("older", order_older[2]))],
+                &[],
+            )
+            .unwrap();
+        b.name.clone()
+    };
+    assert_eq!(bucket, "pair");
+    c.restart_sluice(common::any_driver(), "", &config(200));
+    wait_until("the intents swept", Duration::from_secs(30), || {
+        metric(c.sluice.addr, "sluice_write_intents") == Some(0.0)
+    });
+    c.wait_replicated(Duration::from_secs(60));
+    use sha2::Digest;
+    let sha = |b: &[u8]| -> String { sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect() };
+    let expected = format!(
+        "pair\tlone\t{}\npair\tolder\t{}\n",
+        sha(b"only one copy"),
+        sha(b"newer version, handed off")
+    );
+    let v = verify_replicas(&c, &expected);
+    assert_eq!((v.objects, v.copies), (2, 4), "{v:?}");
 }

@@ -40,6 +40,10 @@ pub const MIN_ACCESS_KEY_LEN: usize = 3;
 /// limit, leaving room for backend connections (64 idle per backend per core).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
+/// Bounds of `server.metadata_map_size_mb`: 64 MiB to 1 TiB.
+pub const MIN_METADATA_MAP_MB: u64 = 64;
+pub const MAX_METADATA_MAP_MB: u64 = 1 << 20;
+
 /// Most replicas a bucket may ask for.
 pub const MAX_REPLICAS: u8 = 8;
 /// Most backends sluice places over (placement indices are `u16`; the bound keeps
@@ -103,6 +107,10 @@ pub struct RawServer {
     pub blocking_threads: usize,
     /// Replicas of buckets created through the S3 API (CreateBucket).
     pub default_replicas: u8,
+    /// Size of the metadata store's LMDB map in MiB (address space, not disk:
+    /// the file grows with its data). Writes are refused once 90 % of it is in
+    /// use; raise it and restart.
+    pub metadata_map_size_mb: u64,
     /// Most client connections open at once, over all workers (each worker
     /// takes its share). At the limit, a worker stops accepting until one of
     /// its connections closes: new clients wait in the kernel's backlog.
@@ -124,6 +132,7 @@ impl Default for RawServer {
             blocking_threads: 0,
             default_replicas: 1,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            metadata_map_size_mb: (crate::meta::store::META_MAP_SIZE >> 20) as u64,
         }
     }
 }
@@ -245,6 +254,8 @@ pub struct ServerConfig {
     pub blocking_threads: usize,
     pub default_replicas: u8,
     pub max_connections: usize,
+    /// The metadata map in bytes.
+    pub metadata_map_size: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -380,6 +391,9 @@ impl RawConfig {
         }
         if s.max_connections == 0 {
             bail!("server.max_connections: must be at least 1");
+        }
+        if !(MIN_METADATA_MAP_MB..=MAX_METADATA_MAP_MB).contains(&s.metadata_map_size_mb) {
+            bail!("server.metadata_map_size_mb: must be {MIN_METADATA_MAP_MB}..={MAX_METADATA_MAP_MB}");
         }
         let log_format = match self.log.format.as_str() {
             "json" => LogFormat::Json,
@@ -519,6 +533,7 @@ impl RawConfig {
                 blocking_threads: s.blocking_threads,
                 default_replicas: s.default_replicas,
                 max_connections: s.max_connections,
+                metadata_map_size: (s.metadata_map_size_mb as usize) << 20,
             },
             log: LogConfig { format: log_format, level: self.log.level },
             replication: self.replication.validate()?,

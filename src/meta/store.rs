@@ -23,9 +23,14 @@ use super::model::{BackendRecord, BucketRecord, KeyRecord, MetaContents, TenantR
 use super::stored::{StoredBackend, StoredKey};
 use crate::config::Config;
 
-/// Size of the LMDB map. Metadata is small (a bucket is ~200 bytes); the map is
-/// sparse on disk, so this only bounds growth.
-pub const META_MAP_SIZE: usize = 1 << 30;
+/// Default size of the LMDB map (`server.metadata_map_size_mb`): 32 GiB. The
+/// map is address space, not disk (the file grows with its data), so a large
+/// bound costs nothing; pending replication tasks (~1 KiB each) and write
+/// intents are what fill it during a long outage.
+pub const META_MAP_SIZE: usize = 32 << 30;
+/// Share of the map in use above which writes are refused (with a clear
+/// log line and a metric) so that the store never fills up mid-transaction.
+pub const META_FULL_PERCENT: u64 = 90;
 /// Named databases in the environment (room for the replication queues).
 pub const META_MAX_DBS: u32 = 32;
 
@@ -128,8 +133,14 @@ impl MetaStore {
     /// is written. The first keyed open of a store written before encryption
     /// at rest seals its plain secrets.
     pub fn open(dir: &Path, master: &MasterKey) -> Result<MetaStore, MetaError> {
+        Self::open_sized(dir, master, META_MAP_SIZE)
+    }
+
+    /// [`MetaStore::open`] with a map of `map_size` bytes (LMDB keeps a
+    /// larger one if the file already needs it).
+    pub fn open_sized(dir: &Path, master: &MasterKey, map_size: usize) -> Result<MetaStore, MetaError> {
         std::fs::create_dir_all(dir).map_err(MetaError::Io)?;
-        let env = open_env(dir)?;
+        let env = open_env(dir, map_size)?;
         check_master_key(&env, master)?;
         let mut wtxn = env.write_txn()?;
         let backends: Db<StoredBackend> = env.create_database(&mut wtxn, Some("backends"))?;
@@ -266,6 +277,21 @@ impl MetaStore {
 
     pub(super) fn backend_db(&self) -> &Db<StoredBackend> {
         &self.backends
+    }
+
+    /// (bytes in use, map size): the in-use figure is the high-water mark of
+    /// pages (freed pages are reused before the file grows), an upper bound.
+    pub fn usage(&self) -> (u64, u64) {
+        let env = self.env();
+        let info = env.info();
+        let page = u64::from(env.stat().page_size);
+        ((info.last_page_number as u64 + 1) * page, info.map_size as u64)
+    }
+
+    /// Whether more than [`META_FULL_PERCENT`] of the map is in use.
+    pub fn nearly_full(&self) -> bool {
+        let (used, map) = self.usage();
+        used.saturating_mul(100) > map.saturating_mul(META_FULL_PERCENT)
     }
 
     pub(super) fn env(&self) -> &Env {
@@ -466,9 +492,9 @@ impl MetaStore {
 /// Opening an LMDB environment is `unsafe` in heed because the same file must
 /// not be opened twice in one process; sluice opens it exactly once, at start.
 #[allow(unsafe_code)]
-fn open_env(dir: &Path) -> Result<Env, MetaError> {
+fn open_env(dir: &Path, map_size: usize) -> Result<Env, MetaError> {
     let mut opts = EnvOpenOptions::new();
-    opts.map_size(META_MAP_SIZE).max_dbs(META_MAX_DBS);
+    opts.map_size(map_size).max_dbs(META_MAX_DBS);
     // SAFETY: called once per data_dir per process (see `MetaStore::open` callers).
     Ok(unsafe { opts.open(dir) }?)
 }
@@ -617,7 +643,7 @@ name = "logs"
         use heed::types::Str as S;
         let dir = tempfile::tempdir().unwrap();
         {
-            let env = open_env(dir.path()).unwrap();
+            let env = open_env(dir.path(), META_MAP_SIZE).unwrap();
             let mut w = env.write_txn().unwrap();
             let keys: Database<S, S> = env.create_database(&mut w, Some("keys")).unwrap();
             let server: Db<String> = env.create_database(&mut w, Some("server")).unwrap();
@@ -640,7 +666,7 @@ name = "logs"
         // After the migration a plain value is tampering: refused.
         drop(store);
         {
-            let env = open_env(dir.path()).unwrap();
+            let env = open_env(dir.path(), META_MAP_SIZE).unwrap();
             let mut w = env.write_txn().unwrap();
             let keys: Database<S, S> = env.create_database(&mut w, Some("keys")).unwrap();
             let planted =

@@ -184,6 +184,21 @@ impl Registry {
     }
 }
 
+/// Appends the metadata store gauges: bytes in use, map size, write intents.
+pub fn render_metadata(used: u64, map: u64, intents: u64, out: &mut String) {
+    out.push_str("# HELP sluice_metadata_used_bytes Bytes of the metadata map in use (high-water mark).\n");
+    out.push_str("# TYPE sluice_metadata_used_bytes gauge\n");
+    let _ = writeln!(out, "sluice_metadata_used_bytes {used}");
+    out.push_str(
+        "# HELP sluice_metadata_map_bytes Size of the metadata map (server.metadata_map_size_mb).\n",
+    );
+    out.push_str("# TYPE sluice_metadata_map_bytes gauge\n");
+    let _ = writeln!(out, "sluice_metadata_map_bytes {map}");
+    out.push_str("# HELP sluice_write_intents Writes in progress or left over (see DESIGN.md, Faults).\n");
+    out.push_str("# TYPE sluice_write_intents gauge\n");
+    let _ = writeln!(out, "sluice_write_intents {intents}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@
 
 pub mod copy;
 pub mod index;
+pub mod intent;
 pub mod metrics;
 pub mod notify;
 pub mod queue;
@@ -36,6 +37,7 @@ pub mod store;
 pub mod task;
 pub mod worker;
 
+pub use intent::{INTENT_MAX_AGE_MS, Intent, IntentId, IntentIds};
 pub use queue::{
     Committer, DEFAULT_MAX_BATCH, Durability, Durable, EnqueueError, Enqueuer, OnCommit, QUEUE_CAPACITY,
     QueueDepth, QueueStats,

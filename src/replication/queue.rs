@@ -45,6 +45,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use serde::{Deserialize, Serialize};
 
+use super::intent::{Intent, IntentId};
 use super::notify;
 use super::task::Task;
 use crate::meta::{MetaError, MetaStore};
@@ -139,13 +140,28 @@ impl QueueStats {
 /// later one of the same slice.
 pub type OnCommit = Arc<dyn Fn(&[Task]) + Send + Sync>;
 
-/// Commits one batch (the store's `enqueue_batch`, or a stand-in in tests).
-pub type Committer = Box<dyn FnMut(&mut [Task]) -> Result<(), MetaError> + Send>;
+/// Commits one batch: its tasks, the write intents it records and the ones
+/// it clears, in one transaction (the store's `commit_batch`, or a stand-in
+/// in tests).
+pub type Committer =
+    Box<dyn FnMut(&mut [Task], &[(IntentId, Intent)], &[IntentId]) -> Result<(), MetaError> + Send>;
 
 type Outcome = Result<(), EnqueueError>;
 
+/// What a request queues. Tasks dominate and were queued inline before
+/// intents existed; boxing them would add an allocation to every write.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    /// A task, and the intent of its write (cleared in the same transaction).
+    Task(Task, Option<IntentId>),
+    /// A write starts (see `intent.rs`).
+    Intent(IntentId, Intent),
+    /// A write failed: its intent goes.
+    Clear(IntentId),
+}
+
 struct Queued {
-    task: Task,
+    item: Item,
     done: notify::Sender<Outcome>,
 }
 
@@ -206,7 +222,10 @@ impl Enqueuer {
         max_batch: usize,
         on_commit: OnCommit,
     ) -> std::io::Result<Enqueuer> {
-        let commit: Committer = Box::new(move |tasks: &mut [Task]| store.tasks().enqueue_batch(tasks));
+        let commit: Committer =
+            Box::new(move |tasks: &mut [Task], intents: &[(IntentId, Intent)], cleared: &[IntentId]| {
+                store.tasks().commit_batch(tasks, intents, cleared)
+            });
         Enqueuer::with_committer(core, commit, max_batch, on_commit)
     }
 
@@ -239,12 +258,32 @@ impl Enqueuer {
     /// when the queue is full or closed; otherwise the returned future
     /// resolves when the task's batch committed.
     pub fn push(&self, task: Task) -> Result<Durable, EnqueueError> {
+        self.push_item(Item::Task(task, None))
+    }
+
+    /// [`Enqueuer::push`] for the task of a write that recorded `intent`: the
+    /// intent is removed in the transaction that stores the task.
+    pub fn push_clearing(&self, task: Task, intent: Option<IntentId>) -> Result<Durable, EnqueueError> {
+        self.push_item(Item::Task(task, intent))
+    }
+
+    /// Queues a write intent; the future resolves once it is durable.
+    pub fn push_intent(&self, id: IntentId, intent: Intent) -> Result<Durable, EnqueueError> {
+        self.push_item(Item::Intent(id, intent))
+    }
+
+    /// Queues the removal of a failed write's intent.
+    pub fn push_clear(&self, id: IntentId) -> Result<Durable, EnqueueError> {
+        self.push_item(Item::Clear(id))
+    }
+
+    fn push_item(&self, item: Item) -> Result<Durable, EnqueueError> {
         let Some(tx) = &self.tx else { return Err(EnqueueError::Closed) };
         if self.closed.load(Ordering::SeqCst) {
             return Err(EnqueueError::Closed);
         }
         let (done, rx) = notify::oneshot();
-        match tx.try_send(Queued { task, done }) {
+        match tx.try_send(Queued { item, done }) {
             Ok(()) => {
                 // The writer may have exited between the check and the send:
                 // then nobody would ever take the task. Fail it (and anything
@@ -317,6 +356,14 @@ impl Drop for ExitGuard {
     }
 }
 
+/// What one transaction commits.
+#[derive(Default)]
+struct Batch {
+    tasks: Vec<Task>,
+    intents: Vec<(IntentId, Intent)>,
+    cleared: Vec<IntentId>,
+}
+
 /// The writer thread's state.
 struct Writer {
     core: usize,
@@ -331,25 +378,37 @@ struct Writer {
 impl Writer {
     fn run(mut self) {
         let _exit = ExitGuard { closed: self.closed.clone(), rx: self.rx.clone() };
-        let mut tasks = Vec::with_capacity(self.max_batch);
+        let mut batch = Batch::default();
         let mut waiters = Vec::with_capacity(self.max_batch);
-        // `recv` keeps returning queued tasks after the last sender is gone.
+        // `recv` keeps returning queued items after the last sender is gone.
         while let Ok(first) = self.rx.recv() {
             let mut next = Some(first);
             while let Some(q) = next {
-                tasks.push(q.task);
+                match q.item {
+                    Item::Task(task, intent) => {
+                        batch.tasks.push(task);
+                        batch.cleared.extend(intent);
+                    }
+                    Item::Intent(id, intent) => batch.intents.push((id, intent)),
+                    Item::Clear(id) => batch.cleared.push(id),
+                }
                 waiters.push(q.done);
-                next = if tasks.len() < self.max_batch { self.rx.try_recv().ok() } else { None };
+                next = if waiters.len() < self.max_batch { self.rx.try_recv().ok() } else { None };
             }
-            self.commit_batch(&mut tasks, &mut waiters);
-            tasks.clear();
+            self.commit_batch(&mut batch, &mut waiters);
+            batch.tasks.clear();
+            batch.intents.clear();
+            batch.cleared.clear();
         }
     }
 
-    fn commit_batch(&mut self, tasks: &mut [Task], waiters: &mut Vec<notify::Sender<Outcome>>) {
-        let n = tasks.len() as u64;
+    fn commit_batch(&mut self, batch: &mut Batch, waiters: &mut Vec<notify::Sender<Outcome>>) {
+        let n = batch.tasks.len() as u64;
         let commit = &mut self.commit;
-        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(tasks))) {
+        let Batch { tasks, intents, cleared } = batch;
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit(tasks, intents, cleared)
+        })) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(EnqueueError::Commit(Arc::new(e))),
             Err(_) => Err(EnqueueError::Panicked),
@@ -406,6 +465,33 @@ mod tests {
                 s.fetch_add(tasks.len(), Ordering::Relaxed);
             }),
         )
+    }
+
+    /// An intent is durable on its own; the task that clears it removes it
+    /// in its own commit; a clear alone removes it too.
+    #[test]
+    fn intents_go_through_the_queue() {
+        use crate::replication::intent::{Intent, IntentIds};
+        let (_dir, store) = store();
+        let (_seen, on_commit) = counter();
+        let q = Enqueuer::new(0, store.clone(), DEFAULT_MAX_BATCH, on_commit).unwrap();
+        let ids = IntentIds::new(9, 0);
+        let intent = |k: &str| Intent {
+            bucket: "b".into(),
+            bucket_id: "00ff".into(),
+            key: k.into(),
+            backend: "eu1".into(),
+            started_ms: 1,
+        };
+        let (a, b) = (ids.next(), ids.next());
+        q.push_intent(a, intent("a")).unwrap().wait_blocking().unwrap();
+        q.push_intent(b, intent("b")).unwrap().wait_blocking().unwrap();
+        assert_eq!(store.tasks().intent_count().unwrap(), 2);
+        q.push_clearing(put("a"), Some(a)).unwrap().wait_blocking().unwrap();
+        assert_eq!(store.tasks().intent_count().unwrap(), 1);
+        assert_eq!(store.tasks().all_pending().unwrap().len(), 1);
+        q.push_clear(b).unwrap().wait_blocking().unwrap();
+        assert_eq!(store.tasks().intent_count().unwrap(), 0);
     }
 
     #[test]
@@ -480,15 +566,16 @@ mod tests {
     fn commit_error_fails_the_batch_only() {
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let f = fail.clone();
-        let commit: Committer = Box::new(move |tasks: &mut [Task]| {
-            if f.load(Ordering::Relaxed) {
-                return Err(MetaError::Io(std::io::Error::other("disk full")));
-            }
-            for t in tasks.iter_mut() {
-                t.id = 1;
-            }
-            Ok(())
-        });
+        let commit: Committer =
+            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
+                if f.load(Ordering::Relaxed) {
+                    return Err(MetaError::Io(std::io::Error::other("disk full")));
+                }
+                for t in tasks.iter_mut() {
+                    t.id = 1;
+                }
+                Ok(())
+            });
         let (seen, on_commit) = counter();
         let q = Enqueuer::with_committer(1, commit, 8, on_commit).unwrap();
         let err = q.push(put("a")).unwrap().wait_blocking().unwrap_err();
@@ -505,11 +592,12 @@ mod tests {
     fn shutdown_commits_what_is_queued() {
         let committed = Arc::new(Mutex::new(Vec::new()));
         let c = committed.clone();
-        let commit: Committer = Box::new(move |tasks: &mut [Task]| {
-            std::thread::sleep(Duration::from_millis(5));
-            c.lock().unwrap().extend(tasks.iter().map(|t| t.key.clone()));
-            Ok(())
-        });
+        let commit: Committer =
+            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
+                std::thread::sleep(Duration::from_millis(5));
+                c.lock().unwrap().extend(tasks.iter().map(|t| t.key.clone()));
+                Ok(())
+            });
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(2, commit, 4, on_commit).unwrap();
         let durables: Vec<Durable> = (0..40).map(|i| q.push(put(&format!("k{i}"))).unwrap()).collect();
@@ -524,12 +612,13 @@ mod tests {
     fn full_queue_is_refused_not_waited_on() {
         let (entered_tx, entered_rx) = crossbeam_channel::bounded::<()>(1);
         let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-        let commit: Committer = Box::new(move |tasks: &mut [Task]| {
-            let _ = entered_tx.try_send(());
-            let _ = release_rx.recv();
-            tasks.iter_mut().for_each(|t| t.id = 1);
-            Ok(())
-        });
+        let commit: Committer =
+            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
+                let _ = entered_tx.try_send(());
+                let _ = release_rx.recv();
+                tasks.iter_mut().for_each(|t| t.id = 1);
+                Ok(())
+            });
         let (seen, on_commit) = counter();
         let q = Enqueuer::with_committer(4, commit, DEFAULT_MAX_BATCH, on_commit).unwrap();
         let first = q.push(put("first")).unwrap();
@@ -550,13 +639,14 @@ mod tests {
     #[test]
     fn commit_panic_fails_the_batch_only() {
         let calls = AtomicUsize::new(0);
-        let commit: Committer = Box::new(move |tasks: &mut [Task]| {
-            if calls.fetch_add(1, Ordering::Relaxed) == 0 {
-                panic!("writer bug");
-            }
-            tasks.iter_mut().for_each(|t| t.id = 1);
-            Ok(())
-        });
+        let commit: Committer =
+            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
+                if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                    panic!("writer bug");
+                }
+                tasks.iter_mut().for_each(|t| t.id = 1);
+                Ok(())
+            });
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(5, commit, 8, on_commit).unwrap();
         let err = q.push(put("a")).unwrap().wait_blocking().unwrap_err();
@@ -568,13 +658,13 @@ mod tests {
     fn writer_exit_fails_what_is_left() {
         let (tx, rx) = crossbeam_channel::bounded(4);
         let (done, durable) = notify::oneshot();
-        tx.send(Queued { task: put("a"), done }).unwrap();
+        tx.send(Queued { item: Item::Task(put("a"), None), done }).unwrap();
         let closed = Arc::new(AtomicBool::new(false));
         drop(ExitGuard { closed: closed.clone(), rx });
         assert!(closed.load(Ordering::SeqCst));
         assert!(matches!(Durable { rx: durable }.wait_blocking(), Err(EnqueueError::Closed)));
         // A push after the writer exited is refused.
-        let commit: Committer = Box::new(|_: &mut [Task]| Ok(()));
+        let commit: Committer = Box::new(|_: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| Ok(()));
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(7, commit, 8, on_commit).unwrap();
         q.closed.store(true, Ordering::SeqCst);

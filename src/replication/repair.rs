@@ -311,7 +311,7 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
                 }
             }
             report.objects += 1;
-            if let Some(task) = self.examine(b, &key, &holdings, pending.contains(&key), report).await? {
+            if let Some(task) = self.examine(b, &key, &holdings, pending.contains(&key), false, report).await? {
                 batch.push(task);
                 if batch.len() >= TASK_BATCH {
                     report.queued += self.flush(&mut batch).await?;
@@ -328,6 +328,51 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         Ok(())
     }
 
+    /// Examines one key on every backend (what a scan does for each key) and
+    /// queues its repair task if it needs one; returns the tasks queued (0 or
+    /// 1). Used for the keys of left-over write intents.
+    pub async fn repair_key(&self, b: &BucketInfo, key: &str) -> Result<u64, RepairError> {
+        let mut report = BucketReport {
+            backends: self
+                .snap
+                .backends
+                .iter()
+                .map(|x| BackendCounts { backend: x.id.clone(), ..Default::default() })
+                .collect(),
+            ..Default::default()
+        };
+        let mut holdings: Vec<Holding> = Vec::new();
+        for x in &self.snap.backends {
+            let Some(backend) = (self.backends)(x.index) else { continue };
+            // The key itself sorts first among the keys it prefixes.
+            let page = match retry_transient(LIST_ATTEMPTS, LIST_RETRY_BACKOFF, || {
+                backend.list_objects(&b.physical, key, None, "", 1)
+            })
+            .await
+            {
+                Ok(page) => page,
+                Err(BackendError::Status { status: 404, code: Some(S3ErrorCode::NoSuchBucket) }) => continue,
+                Err(error) => return Err(RepairError::Backend { backend: x.id.clone(), error }),
+            };
+            if let Some(Entry::Object(o)) = page.entries.into_iter().next()
+                && o.key == key
+            {
+                holdings.push(Holding {
+                    backend: x.index,
+                    etag: o.etag,
+                    size: o.size,
+                    last_modified: o.last_modified,
+                });
+            }
+        }
+        if holdings.is_empty() {
+            return Ok(0);
+        }
+        let task = self.examine(b, key, &holdings, false, true, &mut report).await?;
+        let mut batch: Vec<Task> = task.into_iter().collect();
+        self.flush(&mut batch).await
+    }
+
     async fn flush(&self, batch: &mut Vec<Task>) -> Result<u64, RepairError> {
         if batch.is_empty() {
             return Ok(0);
@@ -336,13 +381,17 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         blocking(&self.store, move |s| s.tasks().enqueue_if_idle(&mut tasks).map(|n| n as u64)).await
     }
 
-    /// Counts one key and returns the task it needs, if any.
+    /// Counts one key and returns the task it needs, if any. `newest`: the
+    /// source is the newest copy even when the primary holds one (a left-over
+    /// write intent: the write may have gone to a handoff backend while the
+    /// primary kept an older version).
     async fn examine(
         &self,
         b: &BucketInfo,
         key: &str,
         holdings: &[Holding],
         has_pending: bool,
+        newest: bool,
         report: &mut BucketReport,
     ) -> Result<Option<Task>, RepairError> {
         for h in holdings {
@@ -358,10 +407,9 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         else {
             return Ok(None);
         };
-        let source = holdings
-            .iter()
-            .find(|h| h.backend == replicas[0])
-            .or_else(|| holdings.iter().max_by(|x, y| x.last_modified.cmp(&y.last_modified)))
+        let newest_copy = || holdings.iter().max_by(|x, y| x.last_modified.cmp(&y.last_modified));
+        let source = if newest { newest_copy() } else { holdings.iter().find(|h| h.backend == replicas[0]) }
+            .or_else(newest_copy)
             .expect("a listed key has a holder");
         // Copies whose listed ETag differs may still be the same version (a
         // multipart copy has its own ETag): compare logical ETags then.

@@ -44,6 +44,7 @@ use heed::types::{Bytes, SerdeJson, Str, U64, Unit};
 use heed::{Database, Env, RwTxn};
 use sha2::{Digest, Sha256};
 
+use super::intent::{Intent, IntentId};
 use super::task::Task;
 use crate::meta::{MetaError, MetaStore};
 
@@ -80,6 +81,8 @@ pub(crate) struct TaskDbs {
     by_object: Database<Bytes, U64<BE>>,
     dead: IdDb,
     seq: Database<Str, U64<BE>>,
+    /// Write intents by id (16 bytes, big-endian); see `intent.rs`.
+    intents: Database<Bytes, SerdeJson<Intent>>,
 }
 
 impl TaskDbs {
@@ -92,6 +95,7 @@ impl TaskDbs {
             by_object: env.create_database(wtxn, Some("tasks_by_object"))?,
             dead: env.create_database(wtxn, Some("tasks_dead"))?,
             seq: env.create_database(wtxn, Some("tasks_seq"))?,
+            intents: env.create_database(wtxn, Some("write_intents"))?,
         })
     }
 }
@@ -175,7 +179,71 @@ impl TaskStore<'_> {
     /// same object). On success the slice holds what was stored. On error
     /// nothing was stored and the slice may be committed again.
     pub fn enqueue_batch(&self, tasks: &mut [Task]) -> Result<(), MetaError> {
-        self.insert(tasks, Supersede::Always).map(|_| ())
+        self.commit_batch(tasks, &[], &[])
+    }
+
+    /// One group commit: stores `intents`, removes the intents in `cleared`
+    /// (their writes' tasks are in `tasks`, or the writes failed), and
+    /// enqueues `tasks` as [`TaskStore::enqueue_batch`] does, in one
+    /// transaction.
+    pub fn commit_batch(
+        &self,
+        tasks: &mut [Task],
+        intents: &[(IntentId, Intent)],
+        cleared: &[IntentId],
+    ) -> Result<(), MetaError> {
+        if tasks.is_empty() && intents.is_empty() && cleared.is_empty() {
+            return Ok(());
+        }
+        let d = self.dbs;
+        let mut wtxn = self.env().write_txn()?;
+        for (id, intent) in intents {
+            d.intents.put(&mut wtxn, &id.to_be_bytes(), intent)?;
+        }
+        for id in cleared {
+            d.intents.delete(&mut wtxn, &id.to_be_bytes())?;
+        }
+        self.insert_in(&mut wtxn, tasks, Supersede::Always)?;
+        wtxn.commit()?;
+        Ok(())
+    }
+
+    /// Up to `limit` intents that are left over: made by another process
+    /// (nonce other than `nonce`), or older than `before_ms`.
+    pub fn leftover_intents(
+        &self,
+        nonce: u64,
+        before_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<(IntentId, Intent)>, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        let mut out = Vec::new();
+        for item in self.dbs.intents.iter(&rtxn)? {
+            let (k, intent) = item?;
+            let Ok(bytes) = <[u8; 16]>::try_from(k) else { continue };
+            let id = IntentId::from_be_bytes(bytes);
+            if super::intent::nonce_of(id) != nonce || intent.started_ms < before_ms {
+                out.push((id, intent));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Intents stored right now (for tests and metrics).
+    pub fn intent_count(&self) -> Result<u64, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.dbs.intents.len(&rtxn)?)
+    }
+
+    /// Removes intent `id` (its key was examined).
+    pub fn remove_intent(&self, id: IntentId) -> Result<(), MetaError> {
+        let mut wtxn = self.env().write_txn()?;
+        self.dbs.intents.delete(&mut wtxn, &id.to_be_bytes())?;
+        wtxn.commit()?;
+        Ok(())
     }
 
     /// Like [`TaskStore::enqueue_batch`], but a task whose object already has
@@ -190,22 +258,36 @@ impl TaskStore<'_> {
         if tasks.is_empty() {
             return Ok(0);
         }
-        let d = self.dbs;
         let mut wtxn = self.env().write_txn()?;
-        let mut next = d.seq.get(&wtxn, NEXT_ID_RECORD)?.unwrap_or(FIRST_ID);
+        let stored = self.insert_in(&mut wtxn, tasks, mode)?;
+        wtxn.commit()?;
+        Ok(stored)
+    }
+
+    fn insert_in(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        tasks: &mut [Task],
+        mode: Supersede,
+    ) -> Result<usize, MetaError> {
+        if tasks.is_empty() {
+            return Ok(0);
+        }
+        let d = self.dbs;
+        let mut next = d.seq.get(wtxn, NEXT_ID_RECORD)?.unwrap_or(FIRST_ID);
         let mut stored = 0;
         for task in tasks.iter_mut() {
             task.id = 0;
             let obj = object_entry(&task.bucket_id, &task.key);
-            if let Some(old_id) = d.by_object.get(&wtxn, &obj)? {
-                let old = match d.tasks.get(&wtxn, &old_id)? {
+            if let Some(old_id) = d.by_object.get(wtxn, &obj)? {
+                let old = match d.tasks.get(wtxn, &old_id)? {
                     Some(_) if mode == Supersede::OnlyDead => continue,
                     Some(old) => {
-                        d.tasks.delete(&mut wtxn, &old_id)?;
-                        d.due.delete(&mut wtxn, &due_key(old.next_attempt_ms, old_id))?;
+                        d.tasks.delete(wtxn, &old_id)?;
+                        d.due.delete(wtxn, &due_key(old.next_attempt_ms, old_id))?;
                         Some(old)
                     }
-                    None => d.dead.get(&wtxn, &old_id)?,
+                    None => d.dead.get(wtxn, &old_id)?,
                 };
                 if let Some(old) = old {
                     task.inherit_cleanup(&old);
@@ -213,13 +295,12 @@ impl TaskStore<'_> {
             }
             task.id = next;
             next += 1;
-            d.tasks.put(&mut wtxn, &task.id, task)?;
-            d.due.put(&mut wtxn, &due_key(task.next_attempt_ms, task.id), &())?;
-            d.by_object.put(&mut wtxn, &obj, &task.id)?;
+            d.tasks.put(wtxn, &task.id, task)?;
+            d.due.put(wtxn, &due_key(task.next_attempt_ms, task.id), &())?;
+            d.by_object.put(wtxn, &obj, &task.id)?;
             stored += 1;
         }
-        d.seq.put(&mut wtxn, NEXT_ID_RECORD, &next)?;
-        wtxn.commit()?;
+        d.seq.put(wtxn, NEXT_ID_RECORD, &next)?;
         Ok(stored)
     }
 
@@ -442,6 +523,72 @@ mod tests {
 
     fn ids(tasks: &[Task]) -> Vec<u64> {
         tasks.iter().map(|t| t.id).collect()
+    }
+
+    fn intent(key: &str, started_ms: u64) -> Intent {
+        Intent {
+            bucket: "b".into(),
+            bucket_id: "00ff".into(),
+            key: key.into(),
+            backend: "eu1".into(),
+            started_ms,
+        }
+    }
+
+    /// Intents go in with the batch that records them and out with the
+    /// batch of their write's task (or a clear), in the same transaction as
+    /// the tasks; what is left is found by process nonce and age.
+    #[test]
+    fn intents_commit_with_tasks_and_leftovers_are_found() {
+        use crate::replication::intent::IntentIds;
+        let (_dir, store) = open();
+        let mine = IntentIds::new(42, 0);
+        let theirs = IntentIds::new(41, 1);
+        let (a, b, c, d) = (mine.next(), mine.next(), theirs.next(), mine.next());
+        let t = store.tasks();
+        t.commit_batch(
+            &mut [],
+            &[(a, intent("a", 1_000)), (b, intent("b", 5_000)), (c, intent("c", 9_000))],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(t.intent_count().unwrap(), 3);
+        // The task of `a`'s write clears it in its own transaction.
+        let mut batch = [put("a")];
+        t.commit_batch(&mut batch, &[(d, intent("d", 9_000))], &[a]).unwrap();
+        assert_ne!(batch[0].id, 0);
+        assert_eq!(t.intent_count().unwrap(), 3);
+        // Left over: another process's (c), and this process's older than 6000 (b).
+        let left: Vec<String> =
+            t.leftover_intents(42, 6_000, 10).unwrap().into_iter().map(|(_, i)| i.key).collect();
+        assert_eq!(left.len(), 2);
+        assert!(left.contains(&"b".to_string()) && left.contains(&"c".to_string()), "{left:?}");
+        assert_eq!(t.leftover_intents(42, 6_000, 1).unwrap().len(), 1, "the limit holds");
+        t.remove_intent(c).unwrap();
+        t.commit_batch(&mut [], &[], &[b, d]).unwrap();
+        assert_eq!(t.intent_count().unwrap(), 0);
+    }
+
+    /// A small map reports itself nearly full before a write fails.
+    #[test]
+    fn usage_and_nearly_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::meta::crypto::MasterKey::from_bytes([7; 32]);
+        let store = MetaStore::open_sized(dir.path(), &key, 1 << 20).unwrap();
+        let (used, map) = store.usage();
+        assert_eq!(map, 1 << 20);
+        assert!(used > 0 && used < map);
+        assert!(!store.nearly_full());
+        let mut i = 0;
+        while !store.nearly_full() {
+            let mut batch: Vec<Task> =
+                (0..20).map(|j| put(&format!("{i}/{j}/{}", "k".repeat(200)))).collect();
+            store.tasks().enqueue_batch(&mut batch).expect("room is left until nearly_full says otherwise");
+            i += 1;
+            assert!(i < 1000, "the map never filled: {:?}", store.usage());
+        }
+        let (used, map) = store.usage();
+        assert!(used * 100 > map * crate::meta::store::META_FULL_PERCENT, "{used} of {map}");
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct CoreCtx {
     /// Wakes the accept loop when a connection closes (it waits at
     /// `server.max_connections`).
     pub connection_closed: LocalNotify,
+    /// Ids of this core's write intents.
+    pub intent_ids: crate::replication::IntentIds,
 }
 
 impl CoreCtx {
@@ -62,6 +64,7 @@ impl CoreCtx {
             enqueuer,
             replication_kick: LocalNotify::default(),
             connection_closed: LocalNotify::default(),
+            intent_ids: crate::replication::IntentIds::new(shared.nonce, id),
             id,
             snapshot: LocalSnapshot::new(&shared.hub),
             backends: RefCell::new(BackendSet::new(io, shared.backend_tls.clone())),

@@ -30,6 +30,32 @@ pub async fn run(core: Rc<CoreCtx>) {
                 }
             }
         }
+        check_metadata_room(&core).await;
         monoio::time::sleep(interval).await;
+    }
+}
+
+/// Sets `meta_full` from the metadata store's usage, logging each change.
+async fn check_metadata_room(core: &CoreCtx) {
+    use std::sync::atomic::Ordering;
+    let Ok((used, map, full)) =
+        core.meta_read(|s| Ok((s.store.usage().0, s.store.usage().1, s.store.nearly_full()))).await
+    else {
+        return;
+    };
+    if core.shared.meta_full.swap(full, Ordering::Relaxed) != full {
+        if full {
+            tracing::error!(
+                used_bytes = used,
+                map_bytes = map,
+                "the metadata store is over 90% full: writes are refused; raise server.metadata_map_size_mb and restart"
+            );
+        } else {
+            tracing::info!(
+                used_bytes = used,
+                map_bytes = map,
+                "the metadata store has room again: writes resume"
+            );
+        }
     }
 }

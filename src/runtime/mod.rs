@@ -3,6 +3,7 @@
 
 pub mod core;
 pub mod health_check;
+pub mod intent_sweep;
 pub mod notify;
 pub mod read_pool;
 pub mod scrub;

@@ -233,6 +233,7 @@ async fn worker_loop(spec: WorkerSpec, shared: Arc<Shared>) {
         monoio::spawn(crate::s3::bucket_ops::ensure_physical_buckets(core.clone()));
         monoio::spawn(super::health_check::run(core.clone()));
         monoio::spawn(super::scrub::run(core.clone()));
+        monoio::spawn(super::intent_sweep::run(core.clone()));
     }
     monoio::spawn(crate::replication::worker::run(core.clone()));
 

@@ -8,6 +8,9 @@
 //!   the trailer signature and the decoded length. On a failure the caller gets
 //!   the error instead of the last bytes, so the backend request stays
 //!   incomplete and no object appears.
+//! - With a gate ([`ClientBody::gate_end`]), the final bytes are also held
+//!   back until the gate (the write's intent) is durable; if it fails, the
+//!   caller gets an error instead and the backend stores nothing.
 //! - Memory: one raw buffer of `BODY_CHUNK` for aws-chunked input, plus the
 //!   caller's output buffer.
 
@@ -43,11 +46,37 @@ pub struct ClientBody<'e, 'c> {
     /// Whether any of the body was asked for (a write that failed before
     /// that can go to another backend).
     pulled: bool,
+    /// Body bytes handed out so far.
+    handed: u64,
+    /// (body length, future): the final bytes wait for the future.
+    gate: Option<(u64, crate::replication::Durable)>,
 }
 
 impl<'e, 'c> ClientBody<'e, 'c> {
     pub fn new(ex: &'e mut Exchange<'c>, integrity: Integrity, chunked: Option<ChunkedBody>) -> Self {
-        ClientBody { ex, integrity, chunked, checked: false, pulled: false }
+        ClientBody { ex, integrity, chunked, checked: false, pulled: false, handed: 0, gate: None }
+    }
+
+    /// Holds the final bytes of a `len`-byte body back until `durable`
+    /// resolves (the write's intent is committed).
+    pub fn gate_end(&mut self, len: u64, durable: crate::replication::Durable) {
+        self.gate = Some((len, durable));
+    }
+
+    /// Waits for the gate when `n` more bytes complete the body.
+    async fn pass_gate(&mut self, n: usize) -> Result<(), S3Error> {
+        self.handed += n as u64;
+        let complete = n > 0 && self.gate.as_ref().is_some_and(|(len, _)| self.handed >= *len);
+        if complete && let Some((_, durable)) = self.gate.take() {
+            durable.await.map_err(|e| {
+                tracing::error!(error = %e, "a write intent could not be made durable");
+                S3Error::with_message(
+                    crate::error::S3ErrorCode::ServiceUnavailable,
+                    "The write could not be recorded; please retry.",
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Whether no byte of the body was consumed yet.
@@ -120,7 +149,10 @@ impl BodySource for ClientBody<'_, '_> {
             if buf.capacity() == 0 {
                 buf.reserve(BODY_CHUNK);
             }
-            let res = self.next_chunked(&mut buf).await;
+            let res = match self.next_chunked(&mut buf).await {
+                Ok(n) => self.pass_gate(n).await.map(|()| n),
+                Err(e) => Err(e),
+            };
             return (res, buf);
         }
         let (res, buf) = self.ex.read_body(buf).await;
@@ -132,6 +164,9 @@ impl BodySource for ClientBody<'_, '_> {
         if self.ex.body_done()
             && let Err(e) = self.finish_checks()
         {
+            return (Err(e), buf);
+        }
+        if let Err(e) = self.pass_gate(n).await {
             return (Err(e), buf);
         }
         (Ok(n), buf)

@@ -30,7 +30,7 @@ use crate::s3::object_ops::{
     WriteGuard, check_key, note_backend_error, read_with_failover, refuse_unsupported_write_headers,
     stored_headers, write_condition,
 };
-use crate::s3::replicate::{after_write, plan_write};
+use crate::s3::replicate::{abandon_intent, after_write, begin_intent, needs_intent, plan_write};
 use crate::s3::respond::{self, XML};
 use crate::s3::service::{BucketAccess, Ctx};
 
@@ -163,40 +163,53 @@ pub async fn copy_object(
     let primary = plan.target;
     let _guard = WriteGuard::enter(&b.state)?;
     let dst = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
-    let outcome = if src_index == primary {
-        let copy = CopyRequest {
-            src_bucket: &src_b.physical,
-            src_key: &src.key,
-            dst_bucket: &b.physical,
-            dst_key: key,
-            replace: replace.then_some(&request_headers[..]),
-            part: None,
-            range: None,
-        };
-        dst.copy_object(&copy).await.map_err(|e| {
-            note_backend_error(ctx, primary, &e);
-            S3Error::from(e)
-        })?
+    // The copy appears whole on the backend: its intent is durable first.
+    let intent = if needs_intent(ctx, b, &plan) {
+        let (id, durable) = begin_intent(ctx, b, key, &plan)?;
+        durable.await.map_err(|_| S3Error::new(S3ErrorCode::ServiceUnavailable))?;
+        Some(id)
     } else {
-        let copied = crate::backend::object::stored_headers_from_lines(&source.head.header_lines);
-        let copied_refs: Vec<(&str, &[u8])> =
-            copied.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
-        let headers: &[(&str, &[u8])] = if replace { &request_headers } else { &copied_refs };
-        let put = PutRequest {
-            bucket: &b.physical,
-            key,
-            content_length: source.head.content_length,
-            headers,
-            payload_sha256: None,
-            forwarded: &[],
-            part: None,
-        };
-        let etag = stream_copy(ctx, src_b, &src.key, src_index, None, &dst, &put).await?;
-        CopyOutcome { etag, last_modified: None }
+        None
     };
+    let outcome = async {
+        let outcome = if src_index == primary {
+            let copy = CopyRequest {
+                src_bucket: &src_b.physical,
+                src_key: &src.key,
+                dst_bucket: &b.physical,
+                dst_key: key,
+                replace: replace.then_some(&request_headers[..]),
+                part: None,
+                range: None,
+            };
+            dst.copy_object(&copy).await.map_err(|e| {
+                note_backend_error(ctx, primary, &e);
+                S3Error::from(e)
+            })?
+        } else {
+            let copied = crate::backend::object::stored_headers_from_lines(&source.head.header_lines);
+            let copied_refs: Vec<(&str, &[u8])> =
+                copied.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+            let headers: &[(&str, &[u8])] = if replace { &request_headers } else { &copied_refs };
+            let put = PutRequest {
+                bucket: &b.physical,
+                key,
+                content_length: source.head.content_length,
+                headers,
+                payload_sha256: None,
+                forwarded: &[],
+                part: None,
+            };
+            let etag = stream_copy(ctx, src_b, &src.key, src_index, None, &dst, &put).await?;
+            CopyOutcome { etag, last_modified: None }
+        };
+        Ok::<_, S3Error>(outcome)
+    }
+    .await
+    .inspect_err(|_| abandon_intent(ctx, intent))?;
     let version =
         ObjectVersion { etag: outcome.etag.clone(), size: source.head.content_length, checksum: None };
-    after_write(ctx, b, key, &plan, version, Vec::new()).await?;
+    after_write(ctx, b, key, &plan, version, Vec::new(), intent).await?;
     let mut body = Vec::with_capacity(256);
     CopyObjectResult {
         etag: normalize_etag(&outcome.etag),

@@ -33,7 +33,7 @@ use crate::s3::object_ops::{
     Upload, WriteGuard, check_key, note_backend_error, push_line, refuse_unsupported_put_headers, replicas,
     stored_headers, write_condition,
 };
-use crate::s3::replicate::{WritePlan, after_write, plan_write};
+use crate::s3::replicate::{WritePlan, abandon_intent, after_write, begin_intent, needs_intent, plan_write};
 use crate::s3::respond::{self, XML};
 use crate::s3::route::query_value;
 use crate::s3::service::Ctx;
@@ -360,24 +360,33 @@ pub async fn complete_multipart_upload(
 
     let _guard = WriteGuard::enter(&b.state)?;
     let parts: Vec<(u16, String)> = chosen.iter().map(|r| (r.number, r.etag.clone())).collect();
+    let plan =
+        WritePlan { target: open.backend_index, replicas: replicas(b, key)?.iter().copied().collect() };
+    // The object appears whole on the backend: its intent is durable first.
+    let intent = if needs_intent(ctx, b, &plan) {
+        let (id, durable) = begin_intent(ctx, b, key, &plan)?;
+        durable.await.map_err(|_| S3Error::new(S3ErrorCode::ServiceUnavailable))?;
+        Some(id)
+    } else {
+        None
+    };
     let etag = open
         .backend
         .complete_multipart(&b.physical, key, &open.record.backend_upload_id, &parts)
         .await
         .map_err(|e| {
             note_backend_error(ctx, open.backend_index, &e);
+            abandon_intent(ctx, intent);
             S3Error::from(e)
         })?;
     let id = open.record.upload_id.clone();
     ctx.core.meta(move |s| s.store.remove_upload(&id)).await?;
-    let plan =
-        WritePlan { target: open.backend_index, replicas: replicas(b, key)?.iter().copied().collect() };
     let version = ObjectVersion {
         etag: etag.clone(),
         size: chosen.iter().map(|r| r.size).sum(),
         checksum: checksum.as_ref().map(|(a, v)| (a.header().to_string(), v.clone())),
     };
-    after_write(ctx, b, key, &plan, version, chosen.iter().map(|r| r.size).collect()).await?;
+    after_write(ctx, b, key, &plan, version, chosen.iter().map(|r| r.size).collect(), intent).await?;
     let location = format!("/{}/{}", b.name, key);
     let mut out = Vec::with_capacity(512);
     CompleteMultipartUploadResult {

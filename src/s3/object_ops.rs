@@ -30,7 +30,8 @@ use crate::s3::integrity::Integrity;
 use crate::s3::names::{KeyError, check_object_key};
 use crate::s3::read_resume::ReadResume;
 use crate::s3::replicate::{
-    ReadPlan, after_delete, after_write, plan_read, plan_write, plan_write_excluding,
+    ReadPlan, abandon_intent, after_delete, after_write, begin_intent, needs_intent, plan_read, plan_write,
+    plan_write_excluding,
 };
 use crate::s3::respond::{self, client_write};
 use crate::s3::route::query_value;
@@ -321,6 +322,14 @@ pub async fn put_object(
         part: None,
     };
     let mut body = ClientBody::new(ex, integrity, chunked);
+    // A body that spans several buffers records its intent first; its last
+    // bytes wait for the intent to be durable (it nearly always is by then).
+    let mut intent = None;
+    if len > BODY_CHUNK as u64 && needs_intent(ctx, b, &plan) {
+        let (id, durable) = begin_intent(ctx, b, key, &plan)?;
+        body.gate_end(len, durable);
+        intent = Some(id);
+    }
     let mut failed: SmallVec<[u16; 4]> = SmallVec::new();
     let outcome = loop {
         let backend = ctx.core.backend(ctx.snap, plan.target).ok_or(S3ErrorCode::InternalError)?;
@@ -335,9 +344,16 @@ pub async fn put_object(
                 // object and goes back to the client.
                 if e.is_connection_failure() && body.untouched() && failed.len() < MAX_WRITE_ATTEMPTS {
                     failed.push(plan.target);
-                    plan = plan_write_excluding(ctx, b, key, &failed)?;
+                    plan = match plan_write_excluding(ctx, b, key, &failed) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            abandon_intent(ctx, intent);
+                            return Err(e);
+                        }
+                    };
                     continue;
                 }
+                abandon_intent(ctx, intent);
                 return Err(e.into());
             }
         }
@@ -348,7 +364,7 @@ pub async fn put_object(
         size: len,
         checksum: checksum.as_ref().map(|(n, v)| (n.to_string(), v.clone())),
     };
-    after_write(ctx, b, key, &plan, version, Vec::new()).await?;
+    after_write(ctx, b, key, &plan, version, Vec::new(), intent).await?;
     let mut lines = Vec::with_capacity(128);
     push_line(&mut lines, "ETag", outcome.etag.as_bytes());
     if let Some((name, value)) = checksum {

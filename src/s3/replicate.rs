@@ -20,7 +20,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::meta::BucketInfo;
 use crate::placement;
 use crate::replication::index::PendingEntry;
-use crate::replication::{EnqueueError, ObjectVersion, Task, TaskKind};
+use crate::replication::{Durable, EnqueueError, Intent, IntentId, ObjectVersion, Task, TaskKind, now_ms};
 use crate::s3::service::Ctx;
 
 /// Where a write goes.
@@ -58,6 +58,13 @@ pub fn plan_write_excluding(
     key: &str,
     failed: &[u16],
 ) -> Result<WritePlan, S3Error> {
+    if ctx.core.shared.meta_full.load(std::sync::atomic::Ordering::Relaxed) {
+        // Logged (with the fix) by the health loop; the client is told to wait.
+        return Err(S3Error::with_message(
+            S3ErrorCode::ServiceUnavailable,
+            "The service cannot record new writes now; please retry later.",
+        ));
+    }
     let order = placement::placement_order(b.id, key.as_bytes(), &b.candidates);
     let n = usize::from(b.replicas);
     if order.len() < n {
@@ -83,9 +90,54 @@ fn id_of(ctx: &Ctx<'_, '_>, index: u16) -> String {
     ctx.snap.backends.get(usize::from(index)).map(|b| b.id.clone()).unwrap_or_default()
 }
 
+/// Whether a write to `plan` records an intent first (see
+/// `replication::intent`): with sync durability, when the write will leave a
+/// task (more than one replica, or a handoff).
+pub fn needs_intent(ctx: &Ctx<'_, '_>, b: &BucketInfo, plan: &WritePlan) -> bool {
+    ctx.core.shared.config.replication.sync && (b.replicas > 1 || plan.is_handoff())
+}
+
+/// Queues the intent of a write of `key` to `plan.target`; the future
+/// resolves when it is durable.
+pub fn begin_intent(
+    ctx: &Ctx<'_, '_>,
+    b: &BucketInfo,
+    key: &str,
+    plan: &WritePlan,
+) -> Result<(IntentId, Durable), S3Error> {
+    let id = ctx.core.intent_ids.next();
+    let intent = Intent {
+        bucket: b.name.clone(),
+        bucket_id: b.id_hex.clone(),
+        key: key.to_string(),
+        backend: id_of(ctx, plan.target),
+        started_ms: now_ms(),
+    };
+    let durable = ctx.core.enqueuer.push_intent(id, intent).map_err(|e| match e {
+        EnqueueError::Full => slow_down(),
+        _ => S3Error::new(S3ErrorCode::InternalError),
+    })?;
+    Ok((id, durable))
+}
+
+/// The write of intent `id` failed: its intent goes (not waited for; if
+/// this is lost, the intent sweep examines the key, finds nothing to do and
+/// removes it).
+pub fn abandon_intent(ctx: &Ctx<'_, '_>, id: Option<IntentId>) {
+    if let Some(id) = id {
+        let _ = ctx.core.enqueuer.push_clear(id);
+    }
+}
+
 /// Pushes `task` to the core's queue, indexes it, and (sync durability) waits
-/// until it is committed.
-async fn enqueue(ctx: &Ctx<'_, '_>, b: &BucketInfo, task: Task, relevant: bool) -> Result<(), S3Error> {
+/// until it is committed; `intent` is cleared in the same transaction.
+async fn enqueue(
+    ctx: &Ctx<'_, '_>,
+    b: &BucketInfo,
+    task: Task,
+    relevant: bool,
+    intent: Option<IntentId>,
+) -> Result<(), S3Error> {
     let key = task.key.clone();
     // Provisional entry (task id 0) before the push, so that no worker can
     // finish the task before reads know of it; the commit hook replaces it
@@ -94,7 +146,7 @@ async fn enqueue(ctx: &Ctx<'_, '_>, b: &BucketInfo, task: Task, relevant: bool) 
         PendingEntry { task_id: 0, kind: task.kind, source: task.source.clone(), done: Vec::new(), relevant };
     let pending = &ctx.core.shared.pending;
     pending.insert(b.id, &key, entry);
-    let durable = ctx.core.enqueuer.push(task).map_err(|e| {
+    let durable = ctx.core.enqueuer.push_clearing(task, intent).map_err(|e| {
         pending.remove(b.id, &key, 0);
         match e {
             EnqueueError::Full => slow_down(),
@@ -132,17 +184,19 @@ pub async fn after_write(
     plan: &WritePlan,
     version: ObjectVersion,
     part_sizes: Vec<u64>,
+    intent: Option<IntentId>,
 ) -> Result<(), S3Error> {
     let targets: Vec<String> =
         plan.replicas.iter().filter(|&&i| i != plan.target).map(|&i| id_of(ctx, i)).collect();
     let handoff = plan.is_handoff() && !plan.replicas.contains(&plan.target);
     let cleanup = if handoff { vec![id_of(ctx, plan.target)] } else { Vec::new() };
     if targets.is_empty() && cleanup.is_empty() {
+        abandon_intent(ctx, intent);
         return Ok(());
     }
     let source = id_of(ctx, plan.target);
     let task = Task { part_sizes, ..Task::new(b, key, TaskKind::Put, source, version, targets, cleanup) };
-    enqueue(ctx, b, task, plan.is_handoff()).await
+    enqueue(ctx, b, task, plan.is_handoff(), intent).await
 }
 
 /// The task a delete leaves behind: every other eligible backend must lose
@@ -174,7 +228,7 @@ pub async fn after_delete(
     // the primary see it gone when the primary deleted it; otherwise every
     // read must consult the index.
     let relevant = !primary.is_some_and(|p| deleted_on.contains(&p));
-    enqueue(ctx, b, task, relevant).await
+    enqueue(ctx, b, task, relevant, None).await
 }
 
 /// Where a read of `key` looks, in order, and whether a not-found answer from

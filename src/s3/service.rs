@@ -231,6 +231,13 @@ impl S3Service {
                 let mut text = shared.metrics.render(shared.workers);
                 let gauges = self.replication_gauges().await?;
                 shared.replication_metrics.render(&gauges, &shared.health.states(), &mut text);
+                let (used, map, intents) = self
+                    .core
+                    .meta_read(|s| {
+                        Ok((s.store.usage().0, s.store.usage().1, s.store.tasks().intent_count()?))
+                    })
+                    .await?;
+                crate::observe::metrics::render_metadata(used, map, intents, &mut text);
                 (200, b"text/plain; version=0.0.4", text.into_bytes())
             }
             (_, "/ready") => {
