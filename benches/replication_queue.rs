@@ -53,6 +53,7 @@ fn task() -> Task {
             etag: "\"9b2cf535f27731c974343645a3985328\"".into(),
             size: 1 << 20,
             checksum: Some(("x-amz-checksum-crc32".into(), "AAAAAA==".into())),
+            crc64: Some(0x0123_4567_89ab_cdef),
         },
         targets: vec!["eu-2".into(), "eu-3".into()],
         done: vec![],

@@ -101,8 +101,8 @@ pub fn print_reports(reports: &[BucketReport], json: bool, mode: Mode) -> anyhow
     for r in reports {
         write!(
             out,
-            "bucket {} (tenant {}, replicas {}): {} objects, {} under-replicated, {} misplaced, {} pending",
-            r.bucket, r.tenant, r.replicas, r.objects, r.under_replicated, r.misplaced, r.pending
+            "bucket {} (tenant {}, replicas {}): {} objects, {} under-replicated, {} misplaced, {} pending, {} lost",
+            r.bucket, r.tenant, r.replicas, r.objects, r.under_replicated, r.misplaced, r.pending, r.lost
         )?;
         if mode == Mode::Repair {
             write!(out, ", {} tasks queued", r.queued)?;

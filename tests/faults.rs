@@ -113,6 +113,32 @@ fn delete_objects(c: &Cluster, bucket: &str, keys: &[String]) -> String {
     body
 }
 
+/// Calls the backend's own S3 API with its own credentials (boto3): what a
+/// process other than sluice, or a dead sluice's last write, did there.
+/// `op` is `put_object` (with `body`) or `delete_object`.
+fn on_backend(b: &common::S3sFs, op: &str, bucket: &str, key: &str, body: &[u8]) {
+    let body_arg = if op == "put_object" {
+        format!(", Body=bytes.fromhex('{}')", hex::encode(body))
+    } else {
+        String::new()
+    };
+    let script = format!(
+        "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', aws_access_key_id='{}', \
+         aws_secret_access_key='{}', region_name='us-east-1')\n\
+         s3.{op}(Bucket='{bucket}', Key='{key}'{body_arg})\n",
+        b.endpoint(),
+        b.access_key,
+        b.secret_key
+    );
+    let out = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn sha_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
 /// Polls until `f` holds, or panics with `what` after `timeout`.
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
@@ -372,11 +398,11 @@ fn overwrites_are_read_your_writes_through_an_outage() {
 }
 
 /// Left-over write intents (a write that reached a backend but whose task
-/// never became durable: the process died in between) are swept after a
-/// restart: each key is repaired from its newest copy, so an object that only
-/// one backend got ends up on its whole replica set, and a newer version left
-/// on a backend outside the replica set (a handoff) wins over the older one
-/// the replicas hold.
+/// never became durable: the process died in between, so the write was
+/// never acknowledged) are swept after a restart, each key repaired from what
+/// the backends hold: an object that only one backend got ends up on its
+/// whole replica set; a key with a record keeps its acknowledged version,
+/// and the unacknowledged copy left outside the replica set goes.
 #[test]
 fn left_over_write_intents_are_repaired_after_a_restart() {
     use sluice::replication::{Intent, IntentIds};
@@ -390,22 +416,9 @@ fn left_over_write_intents_are_repaired_after_a_restart() {
     let order_older = c.placement_order("pair", "older");
     // What the dead process's writes left: `lone` on its second replica only,
     // `older` v2 on the backend outside its replica set (a handoff write).
-    let put_direct = |backend: usize, key: &str, body: &str| {
-        let b = &c.backends[backend];
-        let script = format!(
-            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', aws_access_key_id='{}', \
-             aws_secret_access_key='{}', region_name='us-east-1')\n\
-             s3.put_object(Bucket='{phys}', Key='{key}', Body=b'{body}')\n",
-            b.endpoint(),
-            b.access_key,
-            b.secret_key
-        );
-        let out = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
     std::thread::sleep(Duration::from_millis(1100)); // a later LastModified than v1
-    put_direct(order_lone[1], "lone", "only one copy");
-    put_direct(order_older[2], "older", "newer version, handed off");
+    on_backend(&c.backends[order_lone[1]], "put_object", &phys, "lone", b"only one copy");
+    on_backend(&c.backends[order_older[2]], "put_object", &phys, "older", b"newer version, handed off");
     let ids = IntentIds::new(0x0dead, 0);
     let bucket = {
         let store = common::open_store(&c.sluice.data_dir);
@@ -436,11 +449,109 @@ fn left_over_write_intents_are_repaired_after_a_restart() {
     c.wait_replicated(Duration::from_secs(60));
     use sha2::Digest;
     let sha = |b: &[u8]| -> String { sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect() };
-    let expected = format!(
-        "pair\tlone\t{}\npair\tolder\t{}\n",
-        sha(b"only one copy"),
-        sha(b"newer version, handed off")
-    );
+    let expected = format!("pair\tlone\t{}\npair\tolder\t{}\n", sha(b"only one copy"), sha(b"older version"));
     let v = verify_replicas(&c, &expected);
     assert_eq!((v.objects, v.copies), (2, 4), "{v:?}");
+}
+
+/// A copy changed behind sluice's back (another ETag) is not the truth: the
+/// repair keeps the replica that matches sluice's record and replaces the
+/// changed primary from it (the old repair copied the primary over the good
+/// replica, and the acknowledged bytes were gone).
+#[test]
+fn repair_keeps_the_copy_that_matches_the_record() {
+    let c = Cluster::start_with(common::any_driver(), &config(200));
+    let good = b"the acknowledged bytes";
+    assert_eq!(s3(&c, "PUT", "/logs/doc", "", good).0, 200);
+    c.wait_replicated(Duration::from_secs(60));
+    let order = c.placement_order("logs", "doc");
+    let phys = physical("acme", "logs");
+    on_backend(&c.backends[order[0]], "put_object", &phys, "doc", b"changed on the primary!");
+    let out = c.sluice_cmd(&["repair", "--bucket", "logs"]);
+    assert!(out.contains("1 under-replicated") && out.contains("0 lost"), "{out}");
+    c.wait_replicated(Duration::from_secs(60));
+    let v = verify_replicas(&c, &format!("logs\tdoc\t{}\n", sha_hex(good)));
+    assert_eq!(v.copies, 2, "{v:?}");
+    let (st, body) = s3(&c, "GET", "/logs/doc", "", b"");
+    assert_eq!((st, body.as_bytes()), (200, &good[..]));
+    // No copy matches any more: reported lost, and nothing is "repaired".
+    for &i in &order {
+        on_backend(&c.backends[i], "put_object", &phys, "doc", b"changed everywhere");
+    }
+    let out = c.sluice_cmd(&["repair", "--bucket", "logs"]);
+    assert!(out.contains("1 lost") && out.contains("0 tasks queued"), "{out}");
+    assert_eq!(c.backends[order[1]].read_object(&phys, "doc").as_deref(), Some(&b"changed everywhere"[..]));
+}
+
+/// A copy whose bytes were damaged in place (its backend still reports the
+/// recorded ETag) is never copied to another replica: the stream's CRC does
+/// not match the record, nothing is stored on the target, and the copy is
+/// taken from another backend that holds the version instead.
+#[test]
+fn damaged_bytes_are_never_replicated() {
+    let c = Cluster::start_with(common::any_driver(), &config(200));
+    let good = b"0123456789 the acknowledged bytes 0123456789";
+    assert_eq!(s3(&c, "PUT", "/pair/blob", "", good).0, 200);
+    c.wait_replicated(Duration::from_secs(60));
+    let order = c.placement_order("pair", "blob");
+    let phys = physical("acme", "pair");
+    // Damage the primary's file in place: same length, same stored ETag.
+    let path = c.backends[order[0]].root.join(&phys).join("blob");
+    let mut damaged = std::fs::read(&path).unwrap();
+    damaged[3] ^= 0xff;
+    std::fs::write(&path, &damaged).unwrap();
+    // The second replica loses its copy; a good one sits outside the replica set.
+    on_backend(&c.backends[order[1]], "delete_object", &phys, "blob", b"");
+    on_backend(&c.backends[order[2]], "put_object", &phys, "blob", good);
+    c.sluice_cmd(&["repair", "--bucket", "pair"]);
+    c.wait_replicated(Duration::from_secs(60));
+    assert_eq!(
+        c.backends[order[1]].read_object(&phys, "blob").as_deref(),
+        Some(&good[..]),
+        "copied from the good copy"
+    );
+    assert!(metric(c.sluice.addr, "sluice_replication_corrupt_copies_total").is_some_and(|n| n >= 1.0));
+    assert_eq!(metric(c.sluice.addr, "sluice_replication_dead_tasks"), Some(0.0));
+    // With no good copy left anywhere, the damaged bytes still go nowhere.
+    on_backend(&c.backends[order[1]], "delete_object", &phys, "blob", b"");
+    c.sluice_cmd(&["repair", "--bucket", "pair"]);
+    wait_until("a dead letter", Duration::from_secs(60), || {
+        metric(c.sluice.addr, "sluice_replication_dead_tasks") == Some(1.0)
+    });
+    assert_eq!(c.backends[order[1]].read_object(&phys, "blob"), None, "damaged bytes were replicated");
+}
+
+/// Replica copies are PUT with a checksum the target verifies, and keep the
+/// object's checksum: the client's own (here CRC32) when it sent one, else
+/// sluice's CRC-64/NVME.
+#[test]
+fn replicas_keep_the_objects_checksum() {
+    use base64::Engine;
+    let c = Cluster::start_with(common::any_driver(), &config(200));
+    let body = b"checksummed content";
+    let crc32 = base64::engine::general_purpose::STANDARD
+        .encode(&crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, body).to_be_bytes()[4..]);
+    let (st, out) = s3_with(&c, "PUT", "/logs/with-crc32", "", &[("x-amz-checksum-crc32", &crc32)], body);
+    assert_eq!(st, 200, "{out}");
+    assert_eq!(s3(&c, "PUT", "/logs/plain", "", body).0, 200);
+    c.wait_replicated(Duration::from_secs(60));
+    let phys = physical("acme", "logs");
+    let crc64 = base64::engine::general_purpose::STANDARD
+        .encode(crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, body).to_be_bytes());
+    for (key, field, want) in
+        [("with-crc32", "ChecksumCRC32", crc32.as_str()), ("plain", "ChecksumCRC64NVME", crc64.as_str())]
+    {
+        let replica = &c.backends[c.placement_order("logs", key)[1]];
+        let script = format!(
+            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', aws_access_key_id='{}', \
+             aws_secret_access_key='{}', region_name='us-east-1')\n\
+             print(s3.head_object(Bucket='{phys}', Key='{key}', ChecksumMode='ENABLED').get('{field}'))\n",
+            replica.endpoint(),
+            replica.access_key,
+            replica.secret_key
+        );
+        let out = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{key} on the replica {}", replica.id);
+    }
 }

@@ -48,6 +48,10 @@ pub struct PartRecord {
     pub last_modified: i64,
     /// (algorithm name, base64 value) when the part carried a checksum.
     pub checksum: Option<(String, String)>,
+    /// CRC-64/NVME sluice computed as the part streamed (the object's is
+    /// combined from these at completion).
+    #[serde(default)]
+    pub crc64: Option<u64>,
 }
 
 /// The multipart databases.
@@ -238,7 +242,7 @@ mod tests {
     }
 
     fn part(n: u16) -> PartRecord {
-        PartRecord { number: n, etag: format!("\"e{n}\""), size: 5, last_modified: 2, checksum: None }
+        PartRecord { number: n, etag: format!("\"e{n}\""), size: 5, last_modified: 2, checksum: None, crc64: None }
     }
 
     #[test]

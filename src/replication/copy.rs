@@ -59,6 +59,9 @@ pub enum CopyError {
     Verify,
     /// The task was superseded while copying (stop, do not retry).
     Superseded,
+    /// The bytes read from the source do not match the object's record (a
+    /// damaged or changed copy): nothing was written; another source is needed.
+    SourceCorrupt,
 }
 
 impl std::fmt::Display for CopyError {
@@ -69,6 +72,7 @@ impl std::fmt::Display for CopyError {
             CopyError::SourceChanged => f.write_str("the source no longer holds this version"),
             CopyError::Verify => f.write_str("the copy does not match the source version"),
             CopyError::Superseded => f.write_str("superseded by a newer write"),
+            CopyError::SourceCorrupt => f.write_str("the source's bytes do not match the object's record"),
         }
     }
 }
@@ -115,11 +119,31 @@ pub async fn lacks_key(backend: &AnyBackend, task: &Task) -> Result<bool, Backen
     Ok(head_of_key(backend, task).await?.is_none())
 }
 
-/// A source body as the body of a PUT to a target (trusted: no checks but length).
+/// A source body as the body of a PUT to a target. Its CRC-64/NVME is
+/// computed as it streams; with `expect`, the final bytes are handed out only
+/// when it matches the object's record, so a damaged or changed source copy
+/// never completes a PUT on the target.
 struct SourceBody {
     body: ObjectBody,
     remaining: u64,
     copied: u64,
+    crc: crc_fast::Digest,
+    expect: Option<u64>,
+    /// The bytes did not match `expect`.
+    corrupt: bool,
+}
+
+impl SourceBody {
+    fn new(body: ObjectBody, len: u64, expect: Option<u64>) -> Self {
+        SourceBody {
+            body,
+            remaining: len,
+            copied: 0,
+            crc: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+            expect,
+            corrupt: false,
+        }
+    }
 }
 
 impl BodySource for SourceBody {
@@ -130,11 +154,33 @@ impl BodySource for SourceBody {
             Ok(n) => {
                 self.remaining = self.remaining.saturating_sub(n as u64);
                 self.copied += n as u64;
+                self.crc.update(&buf[..n]);
+                if self.remaining == 0
+                    && n > 0
+                    && let Some(expect) = self.expect
+                    && self.crc.finalize() != expect
+                {
+                    self.corrupt = true;
+                    return (Err(S3Error::new(S3ErrorCode::BadDigest)), buf);
+                }
                 (Ok(n), buf)
             }
             Err(e) => (Err(S3Error::from(e)), buf),
         }
     }
+}
+
+/// The `x-amz-checksum-*` header a replica PUT carries, so the target
+/// verifies what it received and keeps the object's checksum: the client's
+/// own checksum when it sent one, else sluice's CRC-64/NVME.
+fn checksum_header(task: &Task) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    if let Some((name, value)) = &task.version.checksum {
+        return Some((name.clone(), value.as_bytes().to_vec()));
+    }
+    let crc = task.version.crc64?;
+    let value = base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
+    Some(("x-amz-checksum-crc64nvme".to_string(), value.into_bytes()))
 }
 
 /// Headers the copy stores: the source's stored headers (its own sluice
@@ -151,7 +197,8 @@ fn copy_headers(source: &ObjectHead, task: &Task, etag_will_differ: bool) -> Vec
 }
 
 /// Reads `range` of the source and writes it to `target` (as the object, or
-/// as a part). Returns (ETag, bytes copied).
+/// as a part); with `expect`, the whole object's bytes must have that CRC.
+/// Returns (ETag, bytes copied, CRC-64/NVME of the bytes read).
 async fn stream(
     source: &AnyBackend,
     target: &AnyBackend,
@@ -159,7 +206,8 @@ async fn stream(
     range: Option<(u64, u64)>,
     headers: &[(&str, &[u8])],
     part: Option<PartTarget<'_>>,
-) -> Result<(String, u64), CopyError> {
+    expect: Option<u64>,
+) -> Result<(String, u64, u64), CopyError> {
     let get = GetRequest {
         bucket: &task.physical,
         key: &task.key,
@@ -172,7 +220,7 @@ async fn stream(
         return Err(CopyError::SourceChanged);
     }
     let len = resp.head.content_length;
-    let mut body = SourceBody { body: resp.body, remaining: len, copied: 0 };
+    let mut body = SourceBody::new(resp.body, len, expect);
     let put = PutRequest {
         bucket: &task.physical,
         key: &task.key,
@@ -182,8 +230,12 @@ async fn stream(
         forwarded: &[],
         part,
     };
-    let out = target.put_object(&put, &mut body).await?;
-    Ok((out.etag, body.copied))
+    let out = match target.put_object(&put, &mut body).await {
+        Ok(out) => out,
+        Err(_) if body.corrupt => return Err(CopyError::SourceCorrupt),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((out.etag, body.copied, body.crc.finalize()))
 }
 
 /// Copies the task's version from `source` to `target` (id `target_id`).
@@ -222,9 +274,10 @@ where
     let known_parts = !task.part_sizes.is_empty() && task.part_sizes.iter().sum::<u64>() == size;
     let multipart_source = task.version.etag.trim_matches('"').contains('-');
     if size <= limits.threshold && !known_parts {
-        let headers = copy_headers(&head, task, multipart_source);
+        let mut headers = copy_headers(&head, task, multipart_source);
+        headers.extend(checksum_header(task));
         let refs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
-        let (_, copied) = stream(source, target, task, None, &refs, None).await?;
+        let (_, copied, _) = stream(source, target, task, None, &refs, None, task.version.crc64).await?;
         return Ok(copied);
     }
     // Multipart copy, resumable: part sizes of the source when known (same
@@ -243,6 +296,7 @@ where
                 upload_id,
                 part_size: limits.part_size,
                 parts: Vec::new(),
+                crcs: Vec::new(),
             }
         }
     };
@@ -267,9 +321,10 @@ where
             continue;
         }
         let part = PartTarget { upload_id: &progress.upload_id, number };
-        let (etag, n) = stream(source, target, task, range, &[], Some(part)).await?;
+        let (etag, n, crc) = stream(source, target, task, range, &[], Some(part), None).await?;
         copied += n;
         progress.parts.push((number, etag));
+        progress.crcs.push((number, crc));
         task.copy = Some(progress.clone());
         if !save(task.clone()).await {
             let _ = target.abort_multipart(&task.physical, &task.key, &progress.upload_id).await;
@@ -277,9 +332,34 @@ where
         }
     }
     progress.parts.sort_by_key(|(n, _)| *n);
+    // The parts' CRCs combine into the object's: checked against the record
+    // before the copy becomes visible on the target.
+    if let Some(expect) = task.version.crc64
+        && let Some(crc) = combined_crc(&progress, &sizes)
+        && crc != expect
+    {
+        let _ = target.abort_multipart(&task.physical, &task.key, &progress.upload_id).await;
+        task.copy = None;
+        return Err(CopyError::SourceCorrupt);
+    }
     target.complete_multipart(&task.physical, &task.key, &progress.upload_id, &progress.parts).await?;
     task.copy = None;
     Ok(copied)
+}
+
+/// The CRC-64/NVME of the whole object from the parts' (None when a part's
+/// is unknown: copied by a sluice that did not record them).
+fn combined_crc(progress: &CopyProgress, sizes: &[u64]) -> Option<u64> {
+    let mut crc: Option<u64> = None;
+    for (i, len) in sizes.iter().enumerate() {
+        let number = (i + 1) as u16;
+        let part = progress.crcs.iter().find(|(n, _)| *n == number)?.1;
+        crc = Some(match crc {
+            None => part,
+            Some(c) => crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc64Nvme, c, part, *len),
+        });
+    }
+    crc
 }
 
 #[cfg(test)]

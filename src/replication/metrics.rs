@@ -12,6 +12,10 @@ pub struct ReplicationMetrics {
     pub dead: AtomicU64,
     /// Times a task was parked because a backend it needs is down.
     pub waiting: AtomicU64,
+    /// Copies whose bytes did not match the object's record (not copied).
+    pub corrupt: AtomicU64,
+    /// Objects a scan found with no copy matching their record.
+    pub lost: AtomicU64,
     pub bytes: AtomicU64,
     pub objects: AtomicU64,
 }
@@ -62,6 +66,12 @@ impl ReplicationMetrics {
             let _ =
                 writeln!(out, "sluice_replication_tasks_total{{outcome=\"{outcome}\"}} {}", v.load(Relaxed));
         }
+        out.push_str("# HELP sluice_replication_corrupt_copies_total Source copies whose bytes did not match the object's record.\n");
+        out.push_str("# TYPE sluice_replication_corrupt_copies_total counter\n");
+        let _ = writeln!(out, "sluice_replication_corrupt_copies_total {}", self.corrupt.load(Relaxed));
+        out.push_str("# HELP sluice_lost_objects_total Objects a scrub or sweep found with no copy matching their record.\n");
+        out.push_str("# TYPE sluice_lost_objects_total counter\n");
+        let _ = writeln!(out, "sluice_lost_objects_total {}", self.lost.load(Relaxed));
         out.push_str("# HELP sluice_replication_bytes_total Bytes copied to replicas.\n");
         out.push_str("# TYPE sluice_replication_bytes_total counter\n");
         let _ = writeln!(out, "sluice_replication_bytes_total {}", self.bytes.load(Relaxed));

@@ -42,5 +42,5 @@ pub use queue::{
     Committer, DEFAULT_MAX_BATCH, Durability, Durable, EnqueueError, Enqueuer, OnCommit, QUEUE_CAPACITY,
     QueueDepth, QueueStats,
 };
-pub use store::{Backlog, Requeued, TaskStore};
-pub use task::{CopyProgress, ObjectVersion, Task, TaskKind, now_ms};
+pub use store::{Backlog, RecordChange, Requeued, TaskStore};
+pub use task::{CopyProgress, ObjectRecord, ObjectVersion, Task, TaskKind, now_ms};

@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use super::intent::{Intent, IntentId};
 use super::notify;
+use super::store::RecordChange;
 use super::task::Task;
 use crate::meta::{MetaError, MetaStore};
 
@@ -140,11 +141,9 @@ impl QueueStats {
 /// later one of the same slice.
 pub type OnCommit = Arc<dyn Fn(&[Task]) + Send + Sync>;
 
-/// Commits one batch: its tasks, the write intents it records and the ones
-/// it clears, in one transaction (the store's `commit_batch`, or a stand-in
-/// in tests).
-pub type Committer =
-    Box<dyn FnMut(&mut [Task], &[(IntentId, Intent)], &[IntentId]) -> Result<(), MetaError> + Send>;
+/// Commits one batch in one transaction (the store's `commit_all`, or a
+/// stand-in in tests).
+pub type Committer = Box<dyn FnMut(&mut Batch) -> Result<(), MetaError> + Send>;
 
 type Outcome = Result<(), EnqueueError>;
 
@@ -158,6 +157,8 @@ enum Item {
     Intent(IntentId, Intent),
     /// A write failed: its intent goes.
     Clear(IntentId),
+    /// A write or delete that left no task sets or removes its record.
+    Record(RecordChange),
 }
 
 struct Queued {
@@ -222,10 +223,9 @@ impl Enqueuer {
         max_batch: usize,
         on_commit: OnCommit,
     ) -> std::io::Result<Enqueuer> {
-        let commit: Committer =
-            Box::new(move |tasks: &mut [Task], intents: &[(IntentId, Intent)], cleared: &[IntentId]| {
-                store.tasks().commit_batch(tasks, intents, cleared)
-            });
+        let commit: Committer = Box::new(move |b: &mut Batch| {
+            store.tasks().commit_all(&mut b.tasks, &b.intents, &b.cleared, &b.records)
+        });
         Enqueuer::with_committer(core, commit, max_batch, on_commit)
     }
 
@@ -270,6 +270,11 @@ impl Enqueuer {
     /// Queues a write intent; the future resolves once it is durable.
     pub fn push_intent(&self, id: IntentId, intent: Intent) -> Result<Durable, EnqueueError> {
         self.push_item(Item::Intent(id, intent))
+    }
+
+    /// Queues a record change of a write or delete that left no task.
+    pub fn push_record(&self, change: RecordChange) -> Result<Durable, EnqueueError> {
+        self.push_item(Item::Record(change))
     }
 
     /// Queues the removal of a failed write's intent.
@@ -358,10 +363,11 @@ impl Drop for ExitGuard {
 
 /// What one transaction commits.
 #[derive(Default)]
-struct Batch {
-    tasks: Vec<Task>,
-    intents: Vec<(IntentId, Intent)>,
-    cleared: Vec<IntentId>,
+pub struct Batch {
+    pub tasks: Vec<Task>,
+    pub intents: Vec<(IntentId, Intent)>,
+    pub cleared: Vec<IntentId>,
+    pub records: Vec<RecordChange>,
 }
 
 /// The writer thread's state.
@@ -391,6 +397,7 @@ impl Writer {
                     }
                     Item::Intent(id, intent) => batch.intents.push((id, intent)),
                     Item::Clear(id) => batch.cleared.push(id),
+                    Item::Record(change) => batch.records.push(change),
                 }
                 waiters.push(q.done);
                 next = if waiters.len() < self.max_batch { self.rx.try_recv().ok() } else { None };
@@ -399,16 +406,14 @@ impl Writer {
             batch.tasks.clear();
             batch.intents.clear();
             batch.cleared.clear();
+            batch.records.clear();
         }
     }
 
     fn commit_batch(&mut self, batch: &mut Batch, waiters: &mut Vec<notify::Sender<Outcome>>) {
         let n = batch.tasks.len() as u64;
         let commit = &mut self.commit;
-        let Batch { tasks, intents, cleared } = batch;
-        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            commit(tasks, intents, cleared)
-        })) {
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(batch))) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(EnqueueError::Commit(Arc::new(e))),
             Err(_) => Err(EnqueueError::Panicked),
@@ -422,7 +427,7 @@ impl Writer {
                     w.send(Ok(()));
                 }
                 let on_commit = &self.on_commit;
-                let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_commit(tasks)));
+                let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_commit(&batch.tasks)));
                 if call.is_err() {
                     tracing::error!(core = self.core, "replication on_commit callback panicked");
                 }
@@ -566,16 +571,16 @@ mod tests {
     fn commit_error_fails_the_batch_only() {
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let f = fail.clone();
-        let commit: Committer =
-            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
-                if f.load(Ordering::Relaxed) {
-                    return Err(MetaError::Io(std::io::Error::other("disk full")));
-                }
-                for t in tasks.iter_mut() {
-                    t.id = 1;
-                }
-                Ok(())
-            });
+        let commit: Committer = Box::new(move |b: &mut Batch| {
+            let tasks = &mut b.tasks[..];
+            if f.load(Ordering::Relaxed) {
+                return Err(MetaError::Io(std::io::Error::other("disk full")));
+            }
+            for t in tasks.iter_mut() {
+                t.id = 1;
+            }
+            Ok(())
+        });
         let (seen, on_commit) = counter();
         let q = Enqueuer::with_committer(1, commit, 8, on_commit).unwrap();
         let err = q.push(put("a")).unwrap().wait_blocking().unwrap_err();
@@ -592,12 +597,12 @@ mod tests {
     fn shutdown_commits_what_is_queued() {
         let committed = Arc::new(Mutex::new(Vec::new()));
         let c = committed.clone();
-        let commit: Committer =
-            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
-                std::thread::sleep(Duration::from_millis(5));
-                c.lock().unwrap().extend(tasks.iter().map(|t| t.key.clone()));
-                Ok(())
-            });
+        let commit: Committer = Box::new(move |b: &mut Batch| {
+            let tasks = &mut b.tasks[..];
+            std::thread::sleep(Duration::from_millis(5));
+            c.lock().unwrap().extend(tasks.iter().map(|t| t.key.clone()));
+            Ok(())
+        });
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(2, commit, 4, on_commit).unwrap();
         let durables: Vec<Durable> = (0..40).map(|i| q.push(put(&format!("k{i}"))).unwrap()).collect();
@@ -612,13 +617,13 @@ mod tests {
     fn full_queue_is_refused_not_waited_on() {
         let (entered_tx, entered_rx) = crossbeam_channel::bounded::<()>(1);
         let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-        let commit: Committer =
-            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
-                let _ = entered_tx.try_send(());
-                let _ = release_rx.recv();
-                tasks.iter_mut().for_each(|t| t.id = 1);
-                Ok(())
-            });
+        let commit: Committer = Box::new(move |b: &mut Batch| {
+            let tasks = &mut b.tasks[..];
+            let _ = entered_tx.try_send(());
+            let _ = release_rx.recv();
+            tasks.iter_mut().for_each(|t| t.id = 1);
+            Ok(())
+        });
         let (seen, on_commit) = counter();
         let q = Enqueuer::with_committer(4, commit, DEFAULT_MAX_BATCH, on_commit).unwrap();
         let first = q.push(put("first")).unwrap();
@@ -639,14 +644,14 @@ mod tests {
     #[test]
     fn commit_panic_fails_the_batch_only() {
         let calls = AtomicUsize::new(0);
-        let commit: Committer =
-            Box::new(move |tasks: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| {
-                if calls.fetch_add(1, Ordering::Relaxed) == 0 {
-                    panic!("writer bug");
-                }
-                tasks.iter_mut().for_each(|t| t.id = 1);
-                Ok(())
-            });
+        let commit: Committer = Box::new(move |b: &mut Batch| {
+            let tasks = &mut b.tasks[..];
+            if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                panic!("writer bug");
+            }
+            tasks.iter_mut().for_each(|t| t.id = 1);
+            Ok(())
+        });
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(5, commit, 8, on_commit).unwrap();
         let err = q.push(put("a")).unwrap().wait_blocking().unwrap_err();
@@ -664,7 +669,7 @@ mod tests {
         assert!(closed.load(Ordering::SeqCst));
         assert!(matches!(Durable { rx: durable }.wait_blocking(), Err(EnqueueError::Closed)));
         // A push after the writer exited is refused.
-        let commit: Committer = Box::new(|_: &mut [Task], _: &[(IntentId, Intent)], _: &[IntentId]| Ok(()));
+        let commit: Committer = Box::new(|_: &mut Batch| Ok(()));
         let (_, on_commit) = counter();
         let q = Enqueuer::with_committer(7, commit, 8, on_commit).unwrap();
         q.closed.store(true, Ordering::SeqCst);

@@ -38,7 +38,7 @@ use crate::placement;
 use crate::s3::listing::page::{BackendPage, Entry, ObjectEntry};
 
 use super::copy::logical_etag;
-use super::task::{ObjectVersion, Task, TaskKind};
+use super::task::{ObjectRecord, ObjectVersion, Task, TaskKind};
 
 /// Keys asked of a backend per listing request.
 pub const LIST_PAGE: usize = 1000;
@@ -112,6 +112,10 @@ pub struct BucketReport {
     pub misplaced: u64,
     /// Keys left alone because a replication task is pending for them.
     pub pending: u64,
+    /// Keys with a record but no copy that matches it: lost (reported, never
+    /// "repaired" from a copy the record does not vouch for).
+    #[serde(default)]
+    pub lost: u64,
     /// Repair tasks queued (0 for discovery).
     pub queued: u64,
     pub backends: Vec<BackendCounts>,
@@ -311,7 +315,9 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
                 }
             }
             report.objects += 1;
-            if let Some(task) = self.examine(b, &key, &holdings, pending.contains(&key), false, report).await? {
+            let has_pending = pending.contains(&key);
+            let record = if has_pending { None } else { self.record(b, &key).await? };
+            if let Some(task) = self.examine(b, &key, &holdings, has_pending, false, record, report).await? {
                 batch.push(task);
                 if batch.len() >= TASK_BATCH {
                     report.queued += self.flush(&mut batch).await?;
@@ -368,7 +374,8 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         if holdings.is_empty() {
             return Ok(0);
         }
-        let task = self.examine(b, key, &holdings, false, true, &mut report).await?;
+        let record = self.record(b, key).await?;
+        let task = self.examine(b, key, &holdings, false, true, record, &mut report).await?;
         let mut batch: Vec<Task> = task.into_iter().collect();
         self.flush(&mut batch).await
     }
@@ -381,10 +388,18 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         blocking(&self.store, move |s| s.tasks().enqueue_if_idle(&mut tasks).map(|n| n as u64)).await
     }
 
-    /// Counts one key and returns the task it needs, if any. `newest`: the
-    /// source is the newest copy even when the primary holds one (a left-over
-    /// write intent: the write may have gone to a handoff backend while the
-    /// primary kept an older version).
+    /// The record of `key`, if sluice has one.
+    async fn record(&self, b: &BucketInfo, key: &str) -> Result<Option<ObjectRecord>, RepairError> {
+        let (bid, k) = (b.id_hex.clone(), key.to_string());
+        blocking(&self.store, move |s| s.tasks().record(&bid, &k)).await
+    }
+
+    /// Counts one key and returns the task it needs, if any. With a record,
+    /// copies are judged against it (see [`Scanner::examine_by_record`]).
+    /// Without one, `newest`: the source is the newest copy even when the
+    /// primary holds one (a left-over write intent: the write may have gone
+    /// to a handoff backend while the primary kept an older version).
+    #[allow(clippy::too_many_arguments)]
     async fn examine(
         &self,
         b: &BucketInfo,
@@ -392,8 +407,14 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         holdings: &[Holding],
         has_pending: bool,
         newest: bool,
+        record: Option<ObjectRecord>,
         report: &mut BucketReport,
     ) -> Result<Option<Task>, RepairError> {
+        if let Some(record) = record
+            && !has_pending
+        {
+            return self.examine_by_record(b, key, holdings, record, report).await;
+        }
         for h in holdings {
             let c = &mut report.backends[usize::from(h.backend)];
             c.objects += 1;
@@ -460,6 +481,83 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         Ok(Some(Task { repair: true, ..task }))
     }
 
+    /// [`Scanner::examine`] for a key with a record: the copies whose logical
+    /// ETag and size are the record's are good; the source is the primary if
+    /// its copy is good, else the newest good copy; every replica-set backend
+    /// without a good copy is a target, whatever it holds; a key with no good
+    /// copy at all is lost: counted, logged, and left alone.
+    async fn examine_by_record(
+        &self,
+        b: &BucketInfo,
+        key: &str,
+        holdings: &[Holding],
+        record: ObjectRecord,
+        report: &mut BucketReport,
+    ) -> Result<Option<Task>, RepairError> {
+        for h in holdings {
+            let c = &mut report.backends[usize::from(h.backend)];
+            c.objects += 1;
+            c.bytes += h.size;
+        }
+        let Ok(replicas) = placement::place(b.id, key.as_bytes(), &b.candidates, usize::from(b.replicas))
+        else {
+            return Ok(None);
+        };
+        let mut good: Vec<&Holding> = Vec::new();
+        for h in holdings {
+            if h.size != record.size {
+                continue;
+            }
+            // Listings may carry no ETag, or the backend's own for a copy
+            // made in parts: ask for the logical one then.
+            let matches = if h.etag == record.etag {
+                true
+            } else {
+                self.version(h.backend, &b.physical, key).await?.is_some_and(|v| v.etag == record.etag)
+            };
+            if matches {
+                good.push(h);
+            }
+        }
+        let Some(source) = good
+            .iter()
+            .find(|h| h.backend == replicas[0])
+            .or_else(|| good.iter().max_by(|x, y| x.last_modified.cmp(&y.last_modified)))
+            .copied()
+        else {
+            report.lost += 1;
+            tracing::error!(
+                bucket = %b.name,
+                key = %key,
+                copies = holdings.len(),
+                "no copy matches the object's record: the object is lost"
+            );
+            return Ok(None);
+        };
+        let missing: Vec<u16> =
+            replicas.iter().copied().filter(|r| !good.iter().any(|g| g.backend == *r)).collect();
+        for &r in &missing {
+            report.backends[usize::from(r)].under_replicated += 1;
+        }
+        let misplaced: Vec<u16> =
+            holdings.iter().map(|h| h.backend).filter(|i| !replicas.contains(i)).collect();
+        for &m in &misplaced {
+            report.backends[usize::from(m)].misplaced += 1;
+        }
+        report.under_replicated += u64::from(!missing.is_empty());
+        report.misplaced += u64::from(!misplaced.is_empty());
+        if self.mode == Mode::Discover || (missing.is_empty() && misplaced.is_empty()) {
+            return Ok(None);
+        }
+        let version =
+            ObjectVersion { etag: record.etag, size: record.size, checksum: None, crc64: record.crc64 };
+        let source_id = self.id(source.backend).to_string();
+        let targets = missing.iter().map(|&i| self.id(i).to_string()).collect();
+        let cleanup = misplaced.iter().map(|&i| self.id(i).to_string()).collect();
+        let task = Task::new(b, key, TaskKind::Put, source_id, version, targets, cleanup);
+        Ok(Some(Task { repair: true, ..task }))
+    }
+
     /// The version `backend` holds of `key` (logical ETag and size; copies are
     /// verified by those), None when it holds none.
     async fn version(
@@ -475,6 +573,7 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
                 etag,
                 size: resp.head.content_length,
                 checksum: None,
+                crc64: None,
             })),
             Err(e) if e.is_not_found() => Ok(None),
             Err(error) => Err(RepairError::Backend { backend: self.id(backend).to_string(), error }),

@@ -45,7 +45,7 @@ use heed::{Database, Env, RwTxn};
 use sha2::{Digest, Sha256};
 
 use super::intent::{Intent, IntentId};
-use super::task::Task;
+use super::task::{ObjectRecord, Task, TaskKind};
 use crate::meta::{MetaError, MetaStore};
 
 /// LMDB's key size limit (`MDB_MAXKEYSIZE` of the bundled liblmdb).
@@ -83,6 +83,9 @@ pub(crate) struct TaskDbs {
     seq: Database<Str, U64<BE>>,
     /// Write intents by id (16 bytes, big-endian); see `intent.rs`.
     intents: Database<Bytes, SerdeJson<Intent>>,
+    /// What each replicated object's acknowledged version is, keyed like
+    /// `tasks_by_object`: written with the write's task, removed with a delete.
+    records: Database<Bytes, SerdeJson<ObjectRecord>>,
 }
 
 impl TaskDbs {
@@ -96,8 +99,17 @@ impl TaskDbs {
             dead: env.create_database(wtxn, Some("tasks_dead"))?,
             seq: env.create_database(wtxn, Some("tasks_seq"))?,
             intents: env.create_database(wtxn, Some("write_intents"))?,
+            records: env.create_database(wtxn, Some("object_records"))?,
         })
     }
+}
+
+/// An object record to set or remove (a write or delete that left no task).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordChange {
+    pub bucket_id: String,
+    pub key: String,
+    pub record: Option<ObjectRecord>,
 }
 
 /// Queue depth and age, for metrics.
@@ -192,11 +204,32 @@ impl TaskStore<'_> {
         intents: &[(IntentId, Intent)],
         cleared: &[IntentId],
     ) -> Result<(), MetaError> {
-        if tasks.is_empty() && intents.is_empty() && cleared.is_empty() {
+        self.commit_all(tasks, intents, cleared, &[])
+    }
+
+    /// [`TaskStore::commit_batch`] that also sets (or, with `None`, removes)
+    /// object records of writes and deletes that left no task.
+    pub fn commit_all(
+        &self,
+        tasks: &mut [Task],
+        intents: &[(IntentId, Intent)],
+        cleared: &[IntentId],
+        records: &[RecordChange],
+    ) -> Result<(), MetaError> {
+        if tasks.is_empty() && intents.is_empty() && cleared.is_empty() && records.is_empty() {
             return Ok(());
         }
         let d = self.dbs;
         let mut wtxn = self.env().write_txn()?;
+        for r in records {
+            let obj = object_entry(&r.bucket_id, &r.key);
+            match &r.record {
+                Some(rec) => d.records.put(&mut wtxn, &obj, rec)?,
+                None => {
+                    d.records.delete(&mut wtxn, &obj)?;
+                }
+            }
+        }
         for (id, intent) in intents {
             d.intents.put(&mut wtxn, &id.to_be_bytes(), intent)?;
         }
@@ -230,6 +263,12 @@ impl TaskStore<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// The recorded version of (bucket id, key), if any.
+    pub fn record(&self, bucket_id: &str, key: &str) -> Result<Option<ObjectRecord>, MetaError> {
+        let rtxn = self.env().read_txn()?;
+        Ok(self.dbs.records.get(&rtxn, &object_entry(bucket_id, key))?)
     }
 
     /// Intents stored right now (for tests and metrics).
@@ -295,6 +334,25 @@ impl TaskStore<'_> {
             }
             task.id = next;
             next += 1;
+            // A client's write or delete sets the object's record; a repair
+            // task copies a version that is (or has no) record already.
+            if !task.repair {
+                match task.kind {
+                    TaskKind::Put => d.records.put(
+                        wtxn,
+                        &obj,
+                        &ObjectRecord {
+                            etag: task.version.etag.clone(),
+                            size: task.version.size,
+                            crc64: task.version.crc64,
+                            written_ms: task.created_ms,
+                        },
+                    )?,
+                    TaskKind::Delete => {
+                        d.records.delete(wtxn, &obj)?;
+                    }
+                }
+            }
             d.tasks.put(wtxn, &task.id, task)?;
             d.due.put(wtxn, &due_key(task.next_attempt_ms, task.id), &())?;
             d.by_object.put(wtxn, &obj, &task.id)?;

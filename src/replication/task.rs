@@ -47,6 +47,24 @@ pub struct ObjectVersion {
     /// (header name, base64 value), e.g. `("x-amz-checksum-crc32", "...")`.
     #[serde(default)]
     pub checksum: Option<(String, String)>,
+    /// CRC-64/NVME of the content, computed by sluice as the write streamed
+    /// (None for versions written before sluice recorded it, or unknown).
+    #[serde(default)]
+    pub crc64: Option<u64>,
+}
+
+/// What sluice recorded of an object's acknowledged version (see
+/// `DESIGN.md`, "Faults"): copies are judged against it, never against
+/// whatever one backend holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRecord {
+    /// The logical ETag, quoted.
+    pub etag: String,
+    pub size: u64,
+    #[serde(default)]
+    pub crc64: Option<u64>,
+    /// Unix milliseconds of the write.
+    pub written_ms: u64,
 }
 
 /// A multipart copy to one target in progress, so a restarted worker resumes
@@ -61,6 +79,9 @@ pub struct CopyProgress {
     /// (part number, quoted ETag) of the parts already uploaded.
     #[serde(default)]
     pub parts: Vec<(u16, String)>,
+    /// (part number, CRC-64/NVME of the bytes read from the source for it).
+    #[serde(default)]
+    pub crcs: Vec<(u16, u64)>,
 }
 
 /// One replication task. See the module docs.
@@ -197,7 +218,7 @@ pub(crate) mod tests {
             key: key.into(),
             kind: TaskKind::Put,
             source: "a".into(),
-            version: ObjectVersion { etag: "\"abc\"".into(), size: 3, checksum: None },
+            version: ObjectVersion { etag: "\"abc\"".into(), size: 3, checksum: None, crc64: None },
             targets: vec!["b".into(), "c".into()],
             done: vec![],
             cleanup: vec![],
@@ -219,6 +240,7 @@ pub(crate) mod tests {
             upload_id: "u".into(),
             part_size: 8 << 20,
             parts: vec![(1, "\"e1\"".into())],
+            crcs: Vec::new(),
         });
         let json = serde_json::to_string(&t).unwrap();
         assert!(json.contains("\"kind\":\"put\""));

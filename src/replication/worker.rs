@@ -255,6 +255,25 @@ async fn process(core: &CoreCtx, mut task: Task) {
                 }
                 break;
             }
+            Err(CopyError::SourceCorrupt) => {
+                // Never copy bytes the record does not vouch for: look for
+                // another copy of the version to copy from next time.
+                metrics.corrupt.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let bad = task.source.clone();
+                let other = other_source(core, &snap, &task).await;
+                tracing::error!(
+                    bucket = %task.bucket,
+                    key = %task.key,
+                    source = %bad,
+                    next_source = other.as_deref().unwrap_or("none"),
+                    "a copy's bytes do not match the object's record; it is not copied"
+                );
+                error = Some(format!("source {bad}: {}", CopyError::SourceCorrupt));
+                if let Some(id) = other {
+                    task.source = id;
+                }
+                break;
+            }
             Err(CopyError::Backend(be)) if be.is_connection_failure() => {
                 // The target went away mid-task: wait for it, go on with the others.
                 core.health(&snap, t_idx).map(|h| h.record_failure());
@@ -315,6 +334,24 @@ async fn process(core: &CoreCtx, mut task: Task) {
     metrics.retried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tracing::debug!(bucket = %task.bucket, task = task.id, attempts = task.attempts, error = %error, "replication retry");
     save(core, task).await;
+}
+
+/// Another backend that says it holds the task's version (targets already
+/// done first): the next source to try when the current one's bytes did not
+/// match the record. The copy from it is verified the same way.
+async fn other_source(core: &CoreCtx, snap: &Snapshot, task: &Task) -> Option<String> {
+    let mut candidates: Vec<&crate::meta::BackendInfo> = snap.backends.iter().filter(|b| b.id != task.source).collect();
+    candidates.sort_by_key(|b| !task.done.contains(&b.id));
+    for b in candidates {
+        if !core.is_up(snap, b.index) {
+            continue;
+        }
+        let Some(backend) = core.backend(snap, b.index) else { continue };
+        if holds_version(&backend, task).await.unwrap_or(false) {
+            return Some(b.id.clone());
+        }
+    }
+    None
 }
 
 /// Whether `backend` is one of the task's targets (never cleaned up).

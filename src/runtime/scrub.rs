@@ -43,6 +43,7 @@ pub async fn run(core: Rc<CoreCtx>) {
                 queued = r.queued,
                 "scrub pass"
             );
+            core.shared.replication_metrics.lost.fetch_add(r.lost, std::sync::atomic::Ordering::Relaxed);
             if r.queued > 0 {
                 core.replication_kick.notify();
             }

@@ -50,11 +50,22 @@ pub struct ClientBody<'e, 'c> {
     handed: u64,
     /// (body length, future): the final bytes wait for the future.
     gate: Option<(u64, crate::replication::Durable)>,
+    /// CRC-64/NVME of the bytes handed out: the object's record.
+    crc: crc_fast::Digest,
 }
 
 impl<'e, 'c> ClientBody<'e, 'c> {
     pub fn new(ex: &'e mut Exchange<'c>, integrity: Integrity, chunked: Option<ChunkedBody>) -> Self {
-        ClientBody { ex, integrity, chunked, checked: false, pulled: false, handed: 0, gate: None }
+        ClientBody {
+            ex,
+            integrity,
+            chunked,
+            checked: false,
+            pulled: false,
+            handed: 0,
+            gate: None,
+            crc: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+        }
     }
 
     /// Holds the final bytes of a `len`-byte body back until `durable`
@@ -77,6 +88,12 @@ impl<'e, 'c> ClientBody<'e, 'c> {
             })?;
         }
         Ok(())
+    }
+
+    /// The CRC-64/NVME of the body handed out so far (all of it once `next`
+    /// returned `Ok(0)`).
+    pub fn crc64(&self) -> u64 {
+        self.crc.finalize()
     }
 
     /// Whether no byte of the body was consumed yet.
@@ -150,7 +167,10 @@ impl BodySource for ClientBody<'_, '_> {
                 buf.reserve(BODY_CHUNK);
             }
             let res = match self.next_chunked(&mut buf).await {
-                Ok(n) => self.pass_gate(n).await.map(|()| n),
+                Ok(n) => {
+                    self.crc.update(&buf[..n]);
+                    self.pass_gate(n).await.map(|()| n)
+                }
                 Err(e) => Err(e),
             };
             return (res, buf);
@@ -166,6 +186,7 @@ impl BodySource for ClientBody<'_, '_> {
         {
             return (Err(e), buf);
         }
+        self.crc.update(&buf[..n]);
         if let Err(e) = self.pass_gate(n).await {
             return (Err(e), buf);
         }

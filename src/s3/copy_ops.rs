@@ -207,8 +207,11 @@ pub async fn copy_object(
     }
     .await
     .inspect_err(|_| abandon_intent(ctx, intent))?;
+    // The same bytes as the source: its recorded CRC, when the record is of
+    // the version just copied.
+    let crc64 = source_crc64(ctx, src_b, &src.key, &source.head).await;
     let version =
-        ObjectVersion { etag: outcome.etag.clone(), size: source.head.content_length, checksum: None };
+        ObjectVersion { etag: outcome.etag.clone(), size: source.head.content_length, checksum: None, crc64 };
     after_write(ctx, b, key, &plan, version, Vec::new(), intent).await?;
     let mut body = Vec::with_capacity(256);
     CopyObjectResult {
@@ -222,6 +225,20 @@ pub async fn copy_object(
 }
 
 /// `x-amz-copy-source-range: bytes=first-last` within an object of `size`.
+/// The recorded CRC-64/NVME of `key` in `b` when the record describes the
+/// version `head` shows (same logical ETag and size).
+async fn source_crc64(
+    ctx: &Ctx<'_, '_>,
+    b: &crate::meta::BucketInfo,
+    key: &str,
+    head: &crate::backend::ObjectHead,
+) -> Option<u64> {
+    let (bid, k) = (b.id_hex.clone(), key.to_string());
+    let record = ctx.core.meta_read(move |s| s.store.tasks().record(&bid, &k)).await.ok().flatten()?;
+    let etag = crate::replication::copy::logical_etag(head)?;
+    (record.etag == etag && record.size == head.content_length).then_some(record.crc64).flatten()
+}
+
 fn copy_range(ctx: &Ctx<'_, '_>, size: u64) -> Result<Option<(u64, u64)>, S3Error> {
     let Some(raw) = ctx.head.header_str("x-amz-copy-source-range") else { return Ok(None) };
     let invalid = || {
@@ -300,7 +317,14 @@ pub async fn upload_part_copy(
     };
     let now = crate::time::now_unix();
     let record =
-        PartRecord { number, etag: outcome.etag.clone(), size: len, last_modified: now, checksum: None };
+        PartRecord {
+        number,
+        etag: outcome.etag.clone(),
+        size: len,
+        last_modified: now,
+        checksum: None,
+        crc64: None,
+    };
     record_part(ctx, &open.record.upload_id, record).await?;
     let mut body = Vec::with_capacity(256);
     CopyPartResult {

@@ -229,6 +229,7 @@ pub async fn upload_part(
         size: len,
         last_modified: crate::time::now_unix(),
         checksum: checksum.as_ref().map(|(n, v)| (header_algorithm(n).to_string(), v.clone())),
+        crc64: Some(body.crc64()),
     };
     record_part(ctx, &open.record.upload_id, record).await?;
     let mut lines = Vec::with_capacity(128);
@@ -237,6 +238,18 @@ pub async fn upload_part(
         push_line(&mut lines, name, value.as_bytes());
     }
     respond::send(ex, 200, ctx.request_id, &lines, None, &[]).await
+}
+
+/// The CRC-64/NVME of the whole object, combined from its parts' (None when
+/// a part has none: it was uploaded by an older sluice or copied).
+fn object_crc64(parts: &[&PartRecord]) -> Option<u64> {
+    let mut parts = parts.iter();
+    let first = parts.next()?;
+    let mut crc = first.crc64?;
+    for p in parts {
+        crc = crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc64Nvme, crc, p.crc64?, p.size);
+    }
+    Some(crc)
 }
 
 /// "CRC32" for "x-amz-checksum-crc32".
@@ -385,6 +398,7 @@ pub async fn complete_multipart_upload(
         etag: etag.clone(),
         size: chosen.iter().map(|r| r.size).sum(),
         checksum: checksum.as_ref().map(|(a, v)| (a.header().to_string(), v.clone())),
+        crc64: object_crc64(&chosen),
     };
     after_write(ctx, b, key, &plan, version, chosen.iter().map(|r| r.size).collect(), intent).await?;
     let location = format!("/{}/{}", b.name, key);
@@ -594,6 +608,7 @@ mod tests {
             size,
             last_modified: 0,
             checksum: Some((alg.name().to_string(), B64.encode(h.finish()))),
+            crc64: None,
         }
     }
 

@@ -363,6 +363,7 @@ pub async fn put_object(
         etag: outcome.etag.clone(),
         size: len,
         checksum: checksum.as_ref().map(|(n, v)| (n.to_string(), v.clone())),
+        crc64: Some(body.crc64()),
     };
     after_write(ctx, b, key, &plan, version, Vec::new(), intent).await?;
     let mut lines = Vec::with_capacity(128);

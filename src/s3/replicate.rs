@@ -20,7 +20,9 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::meta::BucketInfo;
 use crate::placement;
 use crate::replication::index::PendingEntry;
-use crate::replication::{Durable, EnqueueError, Intent, IntentId, ObjectVersion, Task, TaskKind, now_ms};
+use crate::replication::{
+    Durable, EnqueueError, Intent, IntentId, ObjectVersion, RecordChange, Task, TaskKind, now_ms,
+};
 use crate::s3::service::Ctx;
 
 /// Where a write goes.
@@ -217,12 +219,17 @@ pub async fn after_delete(
         b.holders().filter(|i| !deleted_on.contains(i)).map(|i| id_of(ctx, i)).collect();
     if targets.is_empty() {
         if ctx.core.shared.pending.get(b.id, key).is_none() {
+            // No task carries the delete into the record table: drop the
+            // record now (not waited for; a record left by a crash names a
+            // key no backend lists, and the next write replaces it).
+            let change = RecordChange { bucket_id: b.id_hex.clone(), key: key.to_string(), record: None };
+            let _ = ctx.core.enqueuer.push_record(change);
             return Ok(());
         }
         targets = b.holders().map(|i| id_of(ctx, i)).collect();
     }
     let primary = placement::place(b.id, key.as_bytes(), &b.candidates, 1).ok().map(|r| r[0]);
-    let no_version = ObjectVersion { etag: String::new(), size: 0, checksum: None };
+    let no_version = ObjectVersion { etag: String::new(), size: 0, checksum: None, crc64: None };
     let task = Task::new(b, key, TaskKind::Delete, String::new(), no_version, targets, Vec::new());
     // Until the task runs, other backends still hold the key. Reads that reach
     // the primary see it gone when the primary deleted it; otherwise every
