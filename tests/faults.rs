@@ -555,3 +555,59 @@ fn replicas_keep_the_objects_checksum() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{key} on the replica {}", replica.id);
     }
 }
+
+/// Writes of at least 8 MiB record a write intent that their task clears:
+/// a PUT, a CompleteMultipartUpload and a CopyObject on a replicated bucket
+/// succeed, leave no intent behind, and replicate.
+#[test]
+fn large_writes_record_and_clear_their_intent() {
+    let c = Cluster::start_with(common::any_driver(), &config(200));
+    let big: Vec<u8> = (0..(9u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let (st, body) = s3(&c, "PUT", "/logs/big", "", &big);
+    assert_eq!(st, 200, "{body}");
+    let (st, body) = s3_with(&c, "PUT", "/logs/big-copy", "", &[("x-amz-copy-source", "/logs/big")], b"");
+    assert_eq!(st, 200, "{body}");
+    // Multipart: two parts of 5 MiB.
+    let (st, body) = s3(&c, "POST", "/logs/mp", "uploads", b"");
+    assert_eq!(st, 200, "{body}");
+    let upload = tags(&body, "UploadId").remove(0);
+    let part: Vec<u8> = vec![7u8; 5 << 20];
+    let mut etags = Vec::new();
+    for n in 1..=2 {
+        let q = format!("partNumber={n}&uploadId={}", encode(&upload));
+        let addr = c.sluice.addr;
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s.write_all(&signed_request(
+            addr,
+            &c.acme,
+            &RawReq { query: &q, body: &part, ..RawReq::new("PUT", "/logs/mp") },
+        ))
+        .unwrap();
+        s.write_all(&part).unwrap();
+        let (st, head, _) = read_response(&mut s);
+        assert_eq!(st, 200, "{head}");
+        let etag =
+            head.lines().find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: "))).unwrap();
+        etags.push(etag.trim().to_string());
+    }
+    let xml = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag></Part>\
+         <Part><PartNumber>2</PartNumber><ETag>{}</ETag></Part></CompleteMultipartUpload>",
+        etags[0], etags[1]
+    );
+    let (st, body) = s3(&c, "POST", "/logs/mp", &format!("uploadId={}", encode(&upload)), xml.as_bytes());
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(metric(c.sluice.addr, "sluice_write_intents"), Some(0.0));
+    c.wait_replicated(Duration::from_secs(120));
+    let mut mp = part.clone();
+    mp.extend_from_slice(&part);
+    let expected = format!(
+        "logs\tbig\t{}\nlogs\tbig-copy\t{}\nlogs\tmp\t{}\n",
+        sha_hex(&big),
+        sha_hex(&big),
+        sha_hex(&mp)
+    );
+    let v = verify_replicas(&c, &expected);
+    assert_eq!(v.copies, 6, "{v:?}");
+}

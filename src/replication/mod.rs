@@ -37,7 +37,7 @@ pub mod store;
 pub mod task;
 pub mod worker;
 
-pub use intent::{INTENT_MAX_AGE_MS, Intent, IntentId, IntentIds};
+pub use intent::{INTENT_MAX_AGE_MS, INTENT_MIN_BODY, Intent, IntentId, IntentIds};
 pub use queue::{
     Committer, DEFAULT_MAX_BATCH, Durability, Durable, EnqueueError, Enqueuer, OnCommit, QUEUE_CAPACITY,
     QueueDepth, QueueStats,

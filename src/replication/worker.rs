@@ -20,7 +20,7 @@
 //!   is a dead letter.
 //! - A task whose target or source is down spends no attempt: the other
 //!   targets get their copies, and the task is parked (due again after
-//!   `backoff_max`, or at once when core 0 sees a backend come back up).
+//!   [`PARK`], or at once when core 0 sees a backend come back up).
 //!   An outage of any length never dead-letters a task.
 
 use std::cell::{Cell, RefCell};
@@ -38,6 +38,12 @@ use super::task::{Task, TaskKind, now_ms};
 
 /// How often a scheduler looks for due tasks when nothing woke it.
 const POLL: Duration = Duration::from_millis(100);
+/// How long a task waiting for a backend that is down stays parked. Core 0
+/// makes every parked task due as soon as a backend comes back, so this is
+/// only a safety net; each park is an LMDB commit, and parking for
+/// `backoff_max` (60 s) cost 42,561 commits over a 5-minute outage with
+/// 11,000 tasks (bench-results/2026-12-05-outage-catch-up.md).
+const PARK: Duration = Duration::from_secs(10 * 60);
 
 /// The core a task belongs to.
 pub fn partition(bucket_id: &str, key: &str, cores: usize) -> usize {
@@ -312,8 +318,7 @@ async fn process(core: &CoreCtx, mut task: Task) {
         // task due at once), or `backoff_max` as a safety net. No attempt is
         // spent: an outage of any length never dead-letters a task.
         task.last_error = Some("waiting for a backend that is down".to_string());
-        task.next_attempt_ms =
-            now_ms() + backoff(cfg.backoff_max, cfg.backoff_max, 1, task.id ^ now_ms()).as_millis() as u64;
+        task.next_attempt_ms = now_ms() + backoff(PARK, PARK, 1, task.id ^ now_ms()).as_millis() as u64;
         metrics.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         save(core, task).await;
         return;

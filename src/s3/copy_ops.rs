@@ -164,7 +164,7 @@ pub async fn copy_object(
     let _guard = WriteGuard::enter(&b.state)?;
     let dst = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
     // The copy appears whole on the backend: its intent is durable first.
-    let intent = if needs_intent(ctx, b, &plan) {
+    let intent = if needs_intent(ctx, b, &plan, source.head.content_length) {
         let (id, durable) = begin_intent(ctx, b, key, &plan)?;
         durable.await.map_err(|_| S3Error::new(S3ErrorCode::ServiceUnavailable))?;
         Some(id)

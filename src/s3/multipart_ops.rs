@@ -376,7 +376,7 @@ pub async fn complete_multipart_upload(
     let plan =
         WritePlan { target: open.backend_index, replicas: replicas(b, key)?.iter().copied().collect() };
     // The object appears whole on the backend: its intent is durable first.
-    let intent = if needs_intent(ctx, b, &plan) {
+    let intent = if needs_intent(ctx, b, &plan, chosen.iter().map(|r| r.size).sum()) {
         let (id, durable) = begin_intent(ctx, b, key, &plan)?;
         durable.await.map_err(|_| S3Error::new(S3ErrorCode::ServiceUnavailable))?;
         Some(id)

@@ -322,10 +322,10 @@ pub async fn put_object(
         part: None,
     };
     let mut body = ClientBody::new(ex, integrity, chunked);
-    // A body that spans several buffers records its intent first; its last
-    // bytes wait for the intent to be durable (it nearly always is by then).
+    // A large body records its intent first; its last bytes wait for the
+    // intent to be durable (it nearly always is by then).
     let mut intent = None;
-    if len > BODY_CHUNK as u64 && needs_intent(ctx, b, &plan) {
+    if needs_intent(ctx, b, &plan, len) {
         let (id, durable) = begin_intent(ctx, b, key, &plan)?;
         body.gate_end(len, durable);
         intent = Some(id);

@@ -92,11 +92,13 @@ fn id_of(ctx: &Ctx<'_, '_>, index: u16) -> String {
     ctx.snap.backends.get(usize::from(index)).map(|b| b.id.clone()).unwrap_or_default()
 }
 
-/// Whether a write to `plan` records an intent first (see
-/// `replication::intent`): with sync durability, when the write will leave a
-/// task (more than one replica, or a handoff).
-pub fn needs_intent(ctx: &Ctx<'_, '_>, b: &BucketInfo, plan: &WritePlan) -> bool {
-    ctx.core.shared.config.replication.sync && (b.replicas > 1 || plan.is_handoff())
+/// Whether a write of `size` bytes to `plan` records an intent first (see
+/// `replication::intent`): with sync durability, from `INTENT_MIN_BODY` on,
+/// when the write will leave a task (more than one replica, or a handoff).
+pub fn needs_intent(ctx: &Ctx<'_, '_>, b: &BucketInfo, plan: &WritePlan, size: u64) -> bool {
+    size >= crate::replication::INTENT_MIN_BODY
+        && ctx.core.shared.config.replication.sync
+        && (b.replicas > 1 || plan.is_handoff())
 }
 
 /// Queues the intent of a write of `key` to `plan.target`; the future
