@@ -8,6 +8,8 @@
 # Prints one JSON line per (round, binary, size, concurrency) from sluice-bench.
 set -euo pipefail
 before=$1 after=$2 bench=$3 rounds=${4:-3}
+# "size concurrency count" triples.
+specs=("4096 1 300" "4096 16 2000" "1048576 1 100" "1048576 8 200" "16777216 1 12" "16777216 4 16")
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ports=(19101 19102 19103)
@@ -64,7 +66,7 @@ for round in $(seq 1 "$rounds"); do
     pid=$!
     for _ in $(seq 100); do grep -q listening "$dir/out" && break; sleep 0.1; done
     sleep 1
-    for spec in "4096 1 300" "4096 16 2000" "1048576 1 100" "1048576 8 200"; do
+    for spec in "${specs[@]}"; do
       set -- $spec
       out=$("$bench" put --endpoint http://127.0.0.1:19000 --access-key AKBENCH --secret-key bench-secret \
         --bucket bench --prefix "r$round/$which/$1-$2/" --size "$1" --count "$3" --concurrency "$2" --mode sha256)

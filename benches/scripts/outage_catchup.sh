@@ -78,4 +78,5 @@ start_backend 2
 up_at=$(date +%s.%N)
 until [ "$(metric sluice_replication_pending_tasks)" = 0 ]; do sleep 0.2; done
 done_at=$(date +%s.%N)
-echo "{\"pending_at_return\":$pending,\"outage_secs\":$(echo "$up_at - $down_at" | bc),\"dead_before_return\":$dead_during,\"catch_up_secs\":$(echo "$done_at - $up_at" | bc),\"dead_after\":$(metric sluice_replication_dead_tasks),\"objects_written\":$((batch * 2000))}"
+waiting=$(curl -s http://127.0.0.1:19300/metrics | awk '$1 == "sluice_replication_tasks_total{outcome=\"waiting\"}" { print $2 }')
+echo "{\"parks_waiting\":$waiting,\"pending_at_return\":$pending,\"outage_secs\":$(echo "$up_at - $down_at" | bc),\"dead_before_return\":$dead_during,\"catch_up_secs\":$(echo "$done_at - $up_at" | bc),\"dead_after\":$(metric sluice_replication_dead_tasks),\"objects_written\":$((batch * 2000))}"

@@ -576,33 +576,42 @@ pub async fn delete_object(
 type DeleteFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), BackendError>> + 'a>>;
 
 /// Deletes `key` on every backend that may hold it and is up (replicas,
-/// handoff and misplaced copies), concurrently, and leaves a task for the
-/// ones that are down or failed. So once the delete is acknowledged, no
-/// listing, read or DeleteBucket finds the key on a healthy backend; the
-/// task (and the pending index, which reads and listings consult) covers the
-/// backends that come back with a stale copy.
+/// handoff and misplaced copies) and leaves a task for the ones that are
+/// down or failed. So once the delete is acknowledged, no listing, read or
+/// DeleteBucket finds the key on a healthy backend; the task (and the
+/// pending index, which reads and listings consult) covers the backends that
+/// come back with a stale copy. The primary goes first: when it refuses the
+/// delete (an error answer, not an outage), that is the client's answer and
+/// no other copy was touched. The others go concurrently.
 pub async fn delete_key(ctx: &Ctx<'_, '_>, b: &BucketInfo, key: &str) -> Result<(), S3Error> {
     let primary = replicas(b, key)?[0];
-    let holders: SmallVec<[u16; 8]> = b.holders().filter(|&i| ctx.core.is_up(ctx.snap, i)).collect();
-    let mut futures: Vec<DeleteFuture<'_>> = Vec::with_capacity(holders.len());
-    for &i in &holders {
+    let mut deleted: SmallVec<[u16; 8]> = SmallVec::new();
+    if ctx.core.is_up(ctx.snap, primary) {
+        let backend = ctx.core.backend(ctx.snap, primary).ok_or(S3ErrorCode::InternalError)?;
+        match backend.delete_object(&b.physical, key).await {
+            Ok(()) => deleted.push(primary),
+            Err(e) if e.is_not_found() => deleted.push(primary),
+            Err(e) if e.is_failover() => note_backend_error(ctx, primary, &e),
+            Err(e) => {
+                note_backend_error(ctx, primary, &e);
+                return Err(e.into());
+            }
+        }
+    }
+    let others: SmallVec<[u16; 8]> =
+        b.holders().filter(|&i| i != primary && ctx.core.is_up(ctx.snap, i)).collect();
+    let mut futures: Vec<DeleteFuture<'_>> = Vec::with_capacity(others.len());
+    for &i in &others {
         let backend = ctx.core.backend(ctx.snap, i).ok_or(S3ErrorCode::InternalError)?;
         let physical = b.physical.as_str();
         futures.push(Box::pin(async move { backend.delete_object(physical, key).await }));
     }
     let results = crate::s3::listing::merge::join_all(futures).await;
-    let mut deleted: SmallVec<[u16; 8]> = SmallVec::new();
-    for (&i, result) in holders.iter().zip(results) {
+    for (&i, result) in others.iter().zip(results) {
         match result {
             Ok(()) => deleted.push(i),
             Err(e) if e.is_not_found() => deleted.push(i),
-            Err(e) => {
-                note_backend_error(ctx, i, &e);
-                // The primary's own answer about the key is the client's answer.
-                if i == primary && !e.is_failover() {
-                    return Err(e.into());
-                }
-            }
+            Err(e) => note_backend_error(ctx, i, &e),
         }
     }
     if deleted.is_empty() && plan_write(ctx, b, key).is_err() {
