@@ -242,7 +242,14 @@ mod tests {
     }
 
     fn part(n: u16) -> PartRecord {
-        PartRecord { number: n, etag: format!("\"e{n}\""), size: 5, last_modified: 2, checksum: None, crc64: None }
+        PartRecord {
+            number: n,
+            etag: format!("\"e{n}\""),
+            size: 5,
+            last_modified: 2,
+            checksum: None,
+            crc64: None,
+        }
     }
 
     #[test]

@@ -345,7 +345,8 @@ async fn process(core: &CoreCtx, mut task: Task) {
 /// done first): the next source to try when the current one's bytes did not
 /// match the record. The copy from it is verified the same way.
 async fn other_source(core: &CoreCtx, snap: &Snapshot, task: &Task) -> Option<String> {
-    let mut candidates: Vec<&crate::meta::BackendInfo> = snap.backends.iter().filter(|b| b.id != task.source).collect();
+    let mut candidates: Vec<&crate::meta::BackendInfo> =
+        snap.backends.iter().filter(|b| b.id != task.source).collect();
     candidates.sort_by_key(|b| !task.done.contains(&b.id));
     for b in candidates {
         if !core.is_up(snap, b.index) {

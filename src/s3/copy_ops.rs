@@ -316,8 +316,7 @@ pub async fn upload_part_copy(
         CopyOutcome { etag, last_modified: None }
     };
     let now = crate::time::now_unix();
-    let record =
-        PartRecord {
+    let record = PartRecord {
         number,
         etag: outcome.etag.clone(),
         size: len,
