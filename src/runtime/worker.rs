@@ -19,7 +19,7 @@ use monoio::time::TimeDriver;
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use super::core::CoreCtx;
-use super::shutdown::{catch_panic, race};
+use super::shutdown::{Either, catch_panic, race};
 use crate::http::{ClientIdentity, ClientStream, ConnLimits, MaybeTls, serve_connection};
 use crate::s3::service::S3Service;
 use crate::server::Shared;
@@ -107,6 +107,11 @@ async fn accept_loop(
 ) {
     // This worker's share of `server.max_connections` (at least one).
     let max_here = core.shared.config.server.max_connections.div_ceil(core.shared.workers.max(1)).max(1);
+    // One accept stays in flight across the loop's wake-ups: dropping it to
+    // look at the stop flag (a timeout around each accept) cancels an
+    // io_uring accept that may just have completed, and that connection
+    // would be accepted by the kernel and never served.
+    let mut accept = Box::pin(listener.accept());
     while !core.shared.is_stopping() {
         if core.connections.get() >= max_here {
             // Full: leave new clients in the kernel's backlog until one of
@@ -115,8 +120,15 @@ async fn accept_loop(
             let _ = race(core.connection_closed.wait(), monoio::time::sleep(ACCEPT_POLL)).await;
             continue;
         }
-        match monoio::time::timeout(ACCEPT_POLL, listener.accept()).await {
-            Ok(Ok((stream, _peer))) => {
+        let accepted = match race(accept.as_mut(), monoio::time::sleep(ACCEPT_POLL)).await {
+            Either::Left(result) => {
+                accept = Box::pin(listener.accept());
+                result
+            }
+            Either::Right(()) => continue,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
                 let _ = stream.set_nodelay(true);
                 let core = core.clone();
                 let service = service.clone();
@@ -141,11 +153,10 @@ async fn accept_loop(
                     core.connection_closed.notify();
                 });
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::warn!(worker = core.id, error = %e, "accept failed");
                 monoio::time::sleep(ACCEPT_BACKOFF).await;
             }
-            Err(_) => {}
         }
     }
 }
