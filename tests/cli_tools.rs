@@ -122,22 +122,7 @@ fn aws_cli_sync_ls_rm_and_s3api() {
 #[test]
 fn rclone_copy_check_delete() {
     let c = Cluster::start(common::any_driver());
-    let mut env = c.env();
-    for (k, v) in [
-        ("TYPE", "s3".to_string()),
-        ("PROVIDER", "Other".to_string()),
-        ("ACCESS_KEY_ID", c.acme.access_key.clone()),
-        ("SECRET_ACCESS_KEY", c.acme.secret_key.clone()),
-        ("ENDPOINT", c.sluice.endpoint()),
-        ("REGION", "us-east-1".to_string()),
-        ("FORCE_PATH_STYLE", "true".to_string()),
-    ] {
-        env.push((format!("RCLONE_CONFIG_SLUICE_{k}"), v));
-    }
-    env.push(("RCLONE_CONFIG".into(), "/dev/null".into()));
-    // rclone 1.60's SDK cannot use a custom CA bundle with its transport; the
-    // endpoint is plain HTTP anyway.
-    env.push(("AWS_CA_BUNDLE".into(), String::new()));
+    let env = rclone_env(&c);
     // rclone probes `bucket/path` with a HEAD of `path`; s3s-fs answers 500
     // for a key that is a directory on its disk, so work at the bucket root.
     let src = c.dir.path().join("tree");
@@ -212,6 +197,8 @@ fn rclone_env(c: &Cluster) -> Vec<(String, String)> {
         env.push((format!("RCLONE_CONFIG_SLUICE_{k}"), v));
     }
     env.push(("RCLONE_CONFIG".into(), "/dev/null".into()));
+    // rclone 1.60's SDK cannot use a custom CA bundle with its transport; the
+    // endpoint is plain HTTP anyway.
     env.push(("AWS_CA_BUNDLE".into(), String::new()));
     env
 }

@@ -133,6 +133,21 @@ pub enum Mode {
     Repair,
 }
 
+/// Counts a key's `missing` replicas and its copies outside `replicas` in
+/// `report`; returns the backends holding those misplaced copies.
+fn tally(report: &mut BucketReport, replicas: &[u16], holdings: &[Holding], missing: &[u16]) -> Vec<u16> {
+    let misplaced: Vec<u16> = holdings.iter().map(|h| h.backend).filter(|i| !replicas.contains(i)).collect();
+    for &r in missing {
+        report.backends[usize::from(r)].under_replicated += 1;
+    }
+    for &m in &misplaced {
+        report.backends[usize::from(m)].misplaced += 1;
+    }
+    report.under_replicated += u64::from(!missing.is_empty());
+    report.misplaced += u64::from(!misplaced.is_empty());
+    misplaced
+}
+
 /// One backend's copy of a key.
 #[derive(Debug, Clone)]
 struct Holding {
@@ -410,15 +425,15 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         record: Option<ObjectRecord>,
         report: &mut BucketReport,
     ) -> Result<Option<Task>, RepairError> {
-        if let Some(record) = record
-            && !has_pending
-        {
-            return self.examine_by_record(b, key, holdings, record, report).await;
-        }
         for h in holdings {
             let c = &mut report.backends[usize::from(h.backend)];
             c.objects += 1;
             c.bytes += h.size;
+        }
+        if let Some(record) = record
+            && !has_pending
+        {
+            return self.examine_by_record(b, key, holdings, record, report).await;
         }
         if has_pending {
             report.pending += 1;
@@ -455,16 +470,9 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
             };
             if !good {
                 missing.push(r);
-                report.backends[usize::from(r)].under_replicated += 1;
             }
         }
-        let misplaced: Vec<u16> =
-            holdings.iter().map(|h| h.backend).filter(|i| !replicas.contains(i)).collect();
-        for &m in &misplaced {
-            report.backends[usize::from(m)].misplaced += 1;
-        }
-        report.under_replicated += u64::from(!missing.is_empty());
-        report.misplaced += u64::from(!misplaced.is_empty());
+        let misplaced = tally(report, &replicas, holdings, &missing);
         if self.mode == Mode::Discover || (missing.is_empty() && misplaced.is_empty()) {
             return Ok(None);
         }
@@ -474,11 +482,7 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         let Some(version) = source_version else {
             return Ok(None); // deleted since it was listed
         };
-        let source_id = self.id(source.backend).to_string();
-        let targets = missing.iter().map(|&i| self.id(i).to_string()).collect();
-        let cleanup = misplaced.iter().map(|&i| self.id(i).to_string()).collect();
-        let task = Task::new(b, key, TaskKind::Put, source_id, version, targets, cleanup);
-        Ok(Some(Task { repair: true, ..task }))
+        Ok(Some(self.repair_task(b, key, source.backend, version, &missing, &misplaced)))
     }
 
     /// [`Scanner::examine`] for a key with a record: the copies whose logical
@@ -494,11 +498,6 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         record: ObjectRecord,
         report: &mut BucketReport,
     ) -> Result<Option<Task>, RepairError> {
-        for h in holdings {
-            let c = &mut report.backends[usize::from(h.backend)];
-            c.objects += 1;
-            c.bytes += h.size;
-        }
         let Ok(replicas) = placement::place(b.id, key.as_bytes(), &b.candidates, usize::from(b.replicas))
         else {
             return Ok(None);
@@ -536,26 +535,30 @@ impl<F: Fn(u16) -> Option<Rc<AnyBackend>>> Scanner<'_, F> {
         };
         let missing: Vec<u16> =
             replicas.iter().copied().filter(|r| !good.iter().any(|g| g.backend == *r)).collect();
-        for &r in &missing {
-            report.backends[usize::from(r)].under_replicated += 1;
-        }
-        let misplaced: Vec<u16> =
-            holdings.iter().map(|h| h.backend).filter(|i| !replicas.contains(i)).collect();
-        for &m in &misplaced {
-            report.backends[usize::from(m)].misplaced += 1;
-        }
-        report.under_replicated += u64::from(!missing.is_empty());
-        report.misplaced += u64::from(!misplaced.is_empty());
+        let misplaced = tally(report, &replicas, holdings, &missing);
         if self.mode == Mode::Discover || (missing.is_empty() && misplaced.is_empty()) {
             return Ok(None);
         }
         let version =
             ObjectVersion { etag: record.etag, size: record.size, checksum: None, crc64: record.crc64 };
-        let source_id = self.id(source.backend).to_string();
+        Ok(Some(self.repair_task(b, key, source.backend, version, &missing, &misplaced)))
+    }
+
+    /// The repair task copying `version` from `source` to `missing` and then
+    /// removing the `misplaced` copies.
+    fn repair_task(
+        &self,
+        b: &BucketInfo,
+        key: &str,
+        source: u16,
+        version: ObjectVersion,
+        missing: &[u16],
+        misplaced: &[u16],
+    ) -> Task {
+        let source_id = self.id(source).to_string();
         let targets = missing.iter().map(|&i| self.id(i).to_string()).collect();
         let cleanup = misplaced.iter().map(|&i| self.id(i).to_string()).collect();
-        let task = Task::new(b, key, TaskKind::Put, source_id, version, targets, cleanup);
-        Ok(Some(Task { repair: true, ..task }))
+        Task { repair: true, ..Task::new(b, key, TaskKind::Put, source_id, version, targets, cleanup) }
     }
 
     /// The version `backend` holds of `key` (logical ETag and size; copies are
